@@ -1,0 +1,38 @@
+# tinyrnn entry points. `make test` and `make demo` set themselves up.
+PY      := .venv/bin/python
+VENV    := .venv/.installed
+NODEMOD := tools/node_modules/.installed
+HEAP    ?= 65536
+export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
+
+.PHONY: setup test test-fast test-slow device-test tables check-tables sizes bench demo deploy clean
+
+setup: $(VENV) $(NODEMOD)
+
+$(VENV): requirements-dev.txt
+	@echo "setup: creating .venv with pinned host dependencies (requirements-dev.txt)"
+	@test -x $(PY) || python3 -m venv .venv
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+$(NODEMOD): tools/package.json tools/package-lock.json
+	@echo "setup: installing the pinned MicroPython WebAssembly build (tools/package-lock.json)"
+	@cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The README's test command: host tests (pytest) then device tests on the MicroPython VM.
+test: setup
+	$(PY) tools/run_device_tests.py --heap $(HEAP)
+	$(PY) -m pytest -q host_tests
+
+device-test: setup
+	$(PY) tools/run_device_tests.py --heap $(HEAP) $(if $(PORT),--port $(PORT))
+
+tables: setup
+	$(PY) tools/gen_tables.py --write
+
+check-tables: setup
+	$(PY) tools/gen_tables.py
+
+clean:
+	rm -rf .venv tools/node_modules build .pytest_cache

@@ -1,0 +1,86 @@
+# Tiny test runner for MicroPython (no unittest needed). Board side.
+#
+# A test file defines test_* functions and ends with
+#     if __name__ == "__main__":
+#         harness.run_all(globals())
+# so `mpremote run device_tests/test_q88.py` runs it on a board (with lib/tinyrnn
+# and this file in the board's /lib). Prints PASS/FAIL per test and a closing
+# "N passed, N failed" line.
+import sys
+
+try:
+    print_exception = sys.print_exception
+except AttributeError:          # CPython
+    import traceback
+
+    def print_exception(e):
+        traceback.print_exception(type(e), e, e.__traceback__)
+
+passed = 0
+failed = 0
+
+
+def test_names(namespace):
+    if not isinstance(namespace, dict):
+        namespace = namespace.__dict__
+    return sorted(k for k in namespace if k.startswith("test_") and callable(namespace[k]))
+
+
+def run_one(namespace, name):
+    global passed, failed
+    if not isinstance(namespace, dict):
+        namespace = namespace.__dict__
+    try:
+        namespace[name]()
+    except Exception as e:
+        failed += 1
+        print("FAIL", name)
+        print_exception(e)
+        return False
+    passed += 1
+    print("PASS", name)
+    return True
+
+
+def summary():
+    print("%d passed, %d failed" % (passed, failed))
+    return failed
+
+
+def run_all(namespace):
+    for name in test_names(namespace):
+        run_one(namespace, name)
+    if summary():
+        raise SystemExit(1)
+
+
+def expect_error(exc_type, fn, *args):
+    """Call fn(*args); return the error message, or fail if exc_type is not raised."""
+    try:
+        fn(*args)
+    except exc_type as e:
+        return str(e)
+    raise AssertionError("%s did not raise %s" % (getattr(fn, "__name__", fn), exc_type.__name__))
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s: got %r, want %r" % (what, got, want))
+
+
+def alloc_bytes(fn, n):
+    """Heap bytes allocated by n calls of fn() (gc.mem_alloc() delta; the loop itself allocates nothing)."""
+    import gc
+    gc.collect()
+    before = gc.mem_alloc()
+    i = 0
+    while i < n:
+        fn()
+        i += 1
+    return gc.mem_alloc() - before
+
+
+def digest(h, v):
+    """Fold an int into a running 30-bit digest; every intermediate stays a
+    small int on a board, so digesting allocates nothing."""
+    return ((h & 0x1FFFFFF) << 5) ^ (h >> 25) ^ (v & 0xFFFF)

@@ -1,0 +1,83 @@
+"""The golden digests inside device_tests/ are the NumPy mirror's, recomputed here.
+
+A board checks itself against these constants (mpremote run device_tests/...);
+this test makes sure each constant really is what the mirror computes.
+"""
+import ast
+import pathlib
+
+import numpy as np
+
+from mirror import act, q88
+from mirror.rng import Rng
+
+DEVICE = pathlib.Path(__file__).resolve().parent.parent / "device_tests"
+
+
+def constant(filename, name):
+    tree = ast.parse((DEVICE / filename).read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return ast.literal_eval(node.value)
+    raise KeyError(name)
+
+
+def digest(values):
+    h = 0
+    for v in np.asarray(values).ravel().tolist():
+        h = ((h & 0x1FFFFFF) << 5) ^ (h >> 25) ^ (v & 0xFFFF)
+    return h
+
+
+def operand(r):
+    c = r.randbelow(3)
+    if c == 0:
+        return r.randint(-32768, -32000) if r.randbelow(2) else r.randint(32000, 32767)
+    return r.getrandbits(16) - 32768
+
+
+def q88_digests(n_ops):
+    """Replays test_q88.op_digest's draws with the mirror's Rng, then computes vectorised."""
+    out = {}
+    for name in ("add", "sub", "mul", "div", "dot"):
+        r = Rng(2024)
+        a, b, ws, xs = [], [], [], []
+        for _ in range(n_ops):
+            x, y = operand(r), operand(r)
+            if name == "div" and y == 0:
+                y = 1
+            a.append(x)
+            b.append(y)
+            if name == "dot":
+                n = 1 + r.randbelow(8)
+                w, v = [], []
+                for _ in range(n):
+                    w.append(operand(r))
+                    v.append(operand(r))
+                ws.append(w + [0] * (8 - n))
+                xs.append(v + [0] * (8 - n))
+        if name == "dot":
+            out[name] = digest(q88.dot(np.array(ws), np.array(xs), np.array(a)))
+        else:
+            out[name] = digest(getattr(q88, name)(np.array(a), np.array(b)))
+    return out
+
+
+def test_q88_goldens_are_the_mirrors():
+    want = q88_digests(constant("test_q88.py", "N_OPS"))
+    assert constant("test_q88.py", "GOLDEN") == want
+
+
+def test_act_goldens_are_the_mirrors():
+    q = np.arange(-32768, 32768)
+    want = {name: digest(getattr(act, name)(q)) for name in ("sigmoid", "tanh", "exp")}
+    assert constant("test_act.py", "GOLDEN") == want
+
+
+def test_rng_goldens_are_the_mirrors():
+    r = Rng(constant("test_rng.py", "SEED"))
+    first = [r.next16() for _ in range(8)]
+    assert constant("test_rng.py", "FIRST16") == first
+    r = Rng(constant("test_rng.py", "SEED"))
+    stream = [r.randbelow(1000) for _ in range(constant("test_rng.py", "N_DRAWS"))]
+    assert constant("test_rng.py", "GOLDEN_RANDBELOW") == digest(stream)

@@ -1,0 +1,96 @@
+"""Q8.8 scalar core, vectorised: mirrors lib/tinyrnn/q88.py name by name."""
+import re
+
+import numpy as np
+
+FRAC_BITS = 8
+ONE = 256
+HALF = 128
+MIN = -32768
+MAX = 32767
+
+
+def _i64(a):
+    return np.asarray(a, dtype=np.int64)
+
+
+def sat(v):
+    """Clamp into [MIN, MAX]."""
+    return np.clip(_i64(v), MIN, MAX)
+
+
+def add(a, b):
+    return sat(_i64(a) + _i64(b))
+
+
+def sub(a, b):
+    return sat(_i64(a) - _i64(b))
+
+
+def round_shift(acc, shift=FRAC_BITS):
+    """floor(acc / 2^shift + 1/2): the one rounding rule (round half up)."""
+    return (_i64(acc) + (1 << (shift - 1))) >> shift
+
+
+def mul(a, b):
+    return sat(round_shift(_i64(a) * _i64(b)))
+
+
+def dot(ws, xs, bias=0):
+    """bias + sum(w * x) over the last axis, exact, rounded once, saturated.
+
+    int64 holds any sum of up to 2^33 int16 products exactly.
+    """
+    acc = (_i64(ws) * _i64(xs)).sum(axis=-1) + (_i64(bias) << FRAC_BITS)
+    return sat(round_shift(acc))
+
+
+def div(a, b):
+    """a / b rounded half up, saturated; any b == 0 raises ZeroDivisionError."""
+    a, b = _i64(a), _i64(b)
+    if np.any(b == 0):
+        raise ZeroDivisionError("q88.div: division by zero")
+    n = np.where(b < 0, -(a << FRAC_BITS), a << FRAC_BITS)
+    d = np.abs(b)
+    return sat(np.floor_divide(2 * n + d, 2 * d))
+
+
+def from_float(x):
+    """Nearest Q8.8 (round half up), saturated: host-side quantisation."""
+    return sat(np.floor(np.asarray(x, dtype=np.float64) * ONE + 0.5).astype(np.int64))
+
+
+def to_float(q):
+    return _i64(q).astype(np.float64) / ONE
+
+
+def to_str(q, digits=4):
+    """Decimal strings of q / 256 (list), rounded half away from zero."""
+    q = _i64(q)
+    m = np.abs(q)
+    scale = 10 ** digits
+    r = (m * scale * 2 + ONE) // (2 * ONE)
+    ip, fp = r // scale, r % scale
+    out = []
+    for qi, ri, i, f in zip(q.ravel(), r.ravel(), ip.ravel(), fp.ravel()):
+        s = str(i) + ("." + str(f).rjust(digits, "0") if digits else "")
+        out.append("-" + s if qi < 0 and ri else s)
+    return out
+
+
+def from_str(text):
+    """Parse one decimal string exactly as lib does (round half up); ValueError if bad."""
+    m = _DECIMAL.fullmatch(text.strip(" \t\n\r\v\f"))
+    if m is None or not (m.group(2) or m.group(3)):
+        raise ValueError("from_str: %r is not a decimal number" % text)
+    sign, ip, fp = m.group(1), m.group(2), m.group(3) or ""
+    num = int(ip + fp)
+    num = -num if sign == "-" else num
+    den = 10 ** len(fp)
+    q = (2 * num * ONE + den) // (2 * den)
+    if q < MIN or q > MAX:
+        raise ValueError("from_str: %r is outside Q8.8 range" % text)
+    return q
+
+
+_DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")

@@ -1,0 +1,21 @@
+"""The activation tables, read as data from lib/tinyrnn/_tables.py (never imported)."""
+import ast
+import pathlib
+
+import numpy as np
+
+TABLES_PY = pathlib.Path(__file__).resolve().parents[2] / "lib" / "tinyrnn" / "_tables.py"
+
+
+def load(path=TABLES_PY):
+    """{name: int64 array} for every `NAME = (ints...)` in the file."""
+    tree = ast.parse(pathlib.Path(path).read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            out[node.targets[0].id] = np.array(ast.literal_eval(node.value), dtype=np.int64)
+    return out
+
+
+_T = load()
+SIGMOID, TANH, EXP2 = _T["SIGMOID"], _T["TANH"], _T["EXP2"]
