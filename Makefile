@@ -36,3 +36,7 @@ check-tables: setup
 
 clean:
 	rm -rf .venv tools/node_modules build .pytest_cache
+
+# The main job (grows with the project): runs on the MicroPython VM.
+demo: setup
+	$(PY) -m mpvm examples/q88_tour.py --mpy --heap $(HEAP)

@@ -52,8 +52,8 @@ def q88_digests(n_ops):
                 n = 1 + r.randbelow(8)
                 w, v = [], []
                 for _ in range(n):
-                    w.append(operand(r))
-                    v.append(operand(r))
+                    w.append(r.randint(-4096, 4096))
+                    v.append(r.randint(-4096, 4096))
                 ws.append(w + [0] * (8 - n))
                 xs.append(v + [0] * (8 - n))
         if name == "dot":

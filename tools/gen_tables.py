@@ -62,15 +62,16 @@ def true_q88(name, q):
 def measure(act):
     """Max and mean |lib - true| in LSB over all 65,536 Q8.8 inputs, per function."""
     report = {}
-    for name in ("sigmoid", "tanh", "exp"):
+    for label, name, hi in (("sigmoid", "sigmoid", 32768), ("tanh", "tanh", 32768),
+                            ("exp", "exp", 32768), ("exp q<=0", "exp", 1)):
         fn = getattr(act, name)
         worst, worst_q, total = 0.0, 0, 0.0
-        for q in range(-32768, 32768):
+        for q in range(-32768, hi):
             err = abs(fn(q) - true_q88(name, q))
             total += err
             if err > worst:
                 worst, worst_q = err, q
-        report[name] = (worst, worst_q, total / 65536)
+        report[label] = (worst, worst_q, total / (hi + 32768))
     return report
 
 

@@ -44,16 +44,18 @@ def count(stdout):
 
 def run_on_vm(path, heap, mpy):
     chunks = ["import sys\nsys.path.insert(0, '/tests')\nimport harness\nimport %s as _m\n" % path.stem]
-    chunks += ["harness.run_one(_m, %r)" % name for name in test_functions(path)]
-    res = mpvm.run_vm(chunks, heap_bytes=heap, mpy=mpy, extra_dirs=[(TESTS, "/tests")],
+    names = test_functions(path)
+    chunks += ["harness.run_one(_m, %r)" % name for name in names]
+    res = mpvm.run_vm(chunks, heap_bytes=heap, mpy=mpy, extra_dirs=[(path.parent, "/tests")],
                       check=False, echo=True)
     passed, failed = count(res.stdout)
     if res.error:
         print("FAIL %s: error outside a test:\n%s" % (path.name, res.error))
         failed += 1
     if res.heap_grew:
-        print("FAIL %s: heap grew past the %d-byte cap (GC total %d -> %d)"
-              % (path.name, heap, res.heap_start, res.heap_end))
+        grew = [n for n, t in zip(["import"] + names, res.chunk_totals) if t != res.heap_start]
+        print("FAIL %s: heap grew past the %d-byte cap (GC total %d -> %d) in: %s"
+              % (path.name, heap, res.heap_start, res.heap_end, ", ".join(grew)))
         failed += 1
     else:
         print("heap: %s fits the %d-byte cap (GC total %d unchanged)" % (path.name, heap, res.heap_end))

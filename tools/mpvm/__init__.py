@@ -44,13 +44,14 @@ class HeapCapExceeded(Exception):
 
 
 class VMResult:
-    def __init__(self, stdout, error, heap_start, heap_end, files, heap_bytes):
+    def __init__(self, stdout, error, heap_start, heap_end, files, heap_bytes, chunk_totals=()):
         self.stdout = stdout            # everything the script printed (str)
         self.error = error              # traceback text or None
         self.heap_start = heap_start    # GC total before the script
         self.heap_end = heap_end        # GC total after the script
         self.files = files              # {vm_path: bytes or None} for `collect`
         self.heap_bytes = heap_bytes    # the cap asked for
+        self.chunk_totals = list(chunk_totals)  # GC total at the end of each script chunk
 
     @property
     def heap_grew(self):
@@ -123,7 +124,7 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
         raw = json.loads((tmp / "result.json").read_text())
     res = VMResult(stdout, raw["error"], raw["heap_start"], raw["heap_end"],
                    {p: (base64.b64decode(b) if b is not None else None) for p, b in raw["files"].items()},
-                   heap_bytes)
+                   heap_bytes, raw.get("chunk_totals", ()))
     if check and res.error:
         raise MicroPythonError(res.error, stdout)
     if check and res.heap_grew and not allow_growth:

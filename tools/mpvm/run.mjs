@@ -6,8 +6,9 @@
 //       collect: [vmPath, ...]}
 // MicroPython's stdout is passed straight through to ours (live). RESULT gets
 // {error: traceback|null, heap_start, heap_end, files: {vmPath: base64|null}},
-// where heap_* are the `GC: total:` figures of micropython.mem_info() before and
-// after the script: the heap grew past its initial size iff they differ.
+// where heap_start is the `GC: total:` of micropython.mem_info() before the
+// script and heap_end the largest total seen at the end of any chunk: the heap
+// grew past its initial size iff they differ.
 import fs from "node:fs";
 import path from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
@@ -43,12 +44,29 @@ function copyTree(hostDir, vmDir) {
   }
 }
 
-function gcTotal() {
+const GC_RE = /GC: total: (\d+)/;
+const MARK = "\x02GC\x03";
+
+// Run one chunk and read the GC total at its end, inside the same call: the
+// top-level collection that follows may free whole split-heap areas again,
+// so the total must be read before control returns here.
+function runChunk(src) {
+  const wrapped =
+    "_mpvm_src = " + JSON.stringify(src) + "\n" +
+    "try:\n    exec(_mpvm_src, globals())\n" +
+    "finally:\n    import micropython as _mpvm_mp\n    print(" + JSON.stringify(MARK) + ")\n" +
+    "    _mpvm_mp.mem_info()\n";
   capture = [];
-  try { mp.runPython("import micropython\nmicropython.mem_info()"); }
-  finally { var text = Buffer.concat(capture).toString(); capture = null; }
-  const m = /GC: total: (\d+)/.exec(text);
-  return m ? Number(m[1]) : -1;
+  let error = null;
+  try { mp.runPython(wrapped); }
+  catch (e) { error = e && e.message ? e.message : String(e); }
+  const text = Buffer.concat(capture).toString("latin1");
+  capture = null;
+  const at = text.lastIndexOf(MARK);
+  const own = at >= 0 ? text.slice(0, at) : text;
+  process.stdout.write(Buffer.from(own, "latin1"));
+  const m = at >= 0 ? GC_RE.exec(text.slice(at)) : null;
+  return { error, total: m ? Number(m[1]) : -1 };
 }
 
 for (const [hostDir, vmDir] of job.dirs || []) copyTree(hostDir, vmDir);
@@ -57,16 +75,14 @@ for (const [vmPath, b64] of Object.entries(job.files || {})) {
   mp.FS.writeFile(vmPath, Buffer.from(b64, "base64"));
 }
 
-const result = { error: null, heap_start: gcTotal(), heap_end: -1, files: {} };
+const start = runChunk("pass").total;
+const result = { error: null, heap_start: start, heap_end: start, chunk_totals: [], files: {} };
 for (const src of job.scripts) {
-  try {
-    mp.runPython(src);
-  } catch (e) {
-    result.error = e && e.message ? e.message : String(e);
-    break;
-  }
+  const r = runChunk(src);
+  result.chunk_totals.push(r.total);
+  result.heap_end = Math.max(result.heap_end, r.total);
+  if (r.error) { result.error = r.error; break; }
 }
-result.heap_end = gcTotal();
 for (const vmPath of job.collect || []) {
   try { result.files[vmPath] = Buffer.from(mp.FS.readFile(vmPath)).toString("base64"); }
   catch (e) { result.files[vmPath] = null; }
