@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test test-fast test-slow device-test tables check-tables sizes bench demo deploy clean
+.PHONY: setup test device-test tables check-tables sizes quant-error bench demo clean
 
 setup: $(VENV) $(NODEMOD)
 
@@ -33,6 +33,15 @@ tables: setup
 
 check-tables: setup
 	$(PY) tools/gen_tables.py
+
+bench: setup
+	$(PY) tools/bench.py
+
+sizes: setup
+	$(PY) tools/sizes.py
+
+quant-error: setup
+	$(PY) tools/quant_error.py
 
 clean:
 	rm -rf .venv tools/node_modules build .pytest_cache

@@ -18,6 +18,11 @@ except AttributeError:          # CPython
 
 passed = 0
 failed = 0
+skipped = 0
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run on this port; reported as SKIP, not a failure."""
 
 
 def test_names(namespace):
@@ -27,11 +32,15 @@ def test_names(namespace):
 
 
 def run_one(namespace, name):
-    global passed, failed
+    global passed, failed, skipped
     if not isinstance(namespace, dict):
         namespace = namespace.__dict__
     try:
         namespace[name]()
+    except Skip as e:
+        skipped += 1
+        print("SKIP", name, e)
+        return True
     except Exception as e:
         failed += 1
         print("FAIL", name)
@@ -43,7 +52,7 @@ def run_one(namespace, name):
 
 
 def summary():
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return failed
 
 
@@ -71,6 +80,8 @@ def eq(got, want, what=""):
 def alloc_bytes(fn, n):
     """Heap bytes allocated by n calls of fn() (gc.mem_alloc() delta; the loop itself allocates nothing)."""
     import gc
+    if not hasattr(gc, "mem_alloc"):
+        raise Skip("(gc.mem_alloc is MicroPython only)")
     gc.collect()
     before = gc.mem_alloc()
     i = 0

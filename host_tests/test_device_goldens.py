@@ -81,3 +81,18 @@ def test_rng_goldens_are_the_mirrors():
     r = Rng(constant("test_rng.py", "SEED"))
     stream = [r.randbelow(1000) for _ in range(constant("test_rng.py", "N_DRAWS"))]
     assert constant("test_rng.py", "GOLDEN_RANDBELOW") == digest(stream)
+
+
+def test_model_goldens_are_the_mirrors():
+    from mirror.model import Model
+    cases = constant("test_model.py", "CASES")
+    want = {}
+    for name, desc in cases.items():
+        m = Model(desc, seed=11)
+        r = Rng(5)
+        vals = []
+        for _ in range(constant("test_model.py", "STEPS")):
+            x = np.array([[r.randint(-768, 768) for _ in range(desc["input"])]])
+            vals += m.step(x)[0].tolist() + m.state()[0].tolist()
+        want[name] = digest(vals)
+    assert constant("test_model.py", "GOLDEN") == want

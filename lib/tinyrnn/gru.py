@@ -1,0 +1,53 @@
+# GRU cell, as torch.nn.GRU (gate order r, z, n; reset applied after the
+# recurrent matmul, b_hn inside):
+#     r  = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+#     z  = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+#     n  = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+#     h' = (1 - z) * n + z * h
+# Q8.8 (docs/arithmetic.md, 6): (W_hn h + b_hn) is rounded once to Q8.8 because r
+# multiplies it; everything else in n and h' is one exact sum rounded once.
+from .act import sigmoid, tanh
+from ._cell import gates, row_dot
+
+GATES = 3
+
+
+class GRU:
+    """One GRU layer on views into the model's buffers: p its parameters
+    (see _cell.py), h (H,) its state and output, work (3H,) r, z, n."""
+
+    def __init__(self, n_in, n_hid, p, h, work):
+        self.n_in = n_in
+        self.n_hid = n_hid
+        self.p = p
+        self.h = h
+        self.work = work
+
+    def step(self, x):
+        I = self.n_in
+        H = self.n_hid
+        p = self.p
+        h = self.h
+        g = self.work
+        w_hh = 3 * H * I                                 # offsets in p, see _cell.py
+        b_ih = w_hh + 3 * H * H
+        b_hh = b_ih + 3 * H
+        gates(g, p, 3, x, h, I, H, 0, 2 * H)            # r, z pre-activations
+        for u in range(2 * H):
+            g[u] = sigmoid(g[u])
+        for u in range(H):
+            row = 2 * H + u
+            hn = (row_dot(p, w_hh + row * H, h, H, p[b_hh + row] << 8) + 128) >> 8   # W_hn h + b_hn
+            hn = -32768 if hn < -32768 else (32767 if hn > 32767 else hn)
+            a = (row_dot(p, row * I, x, I, p[b_ih + row] << 8) + g[u] * hn + 128) >> 8
+            g[row] = tanh(-32768 if a < -32768 else (32767 if a > 32767 else a))
+        for u in range(H):          # h' = (1 - z) * n + z * h, one rounding
+            z = g[H + u]
+            v = ((256 - z) * g[2 * H + u] + z * h[u] + 128) >> 8
+            h[u] = -32768 if v < -32768 else (32767 if v > 32767 else v)
+        return h
+
+    def reset(self):
+        h = self.h
+        for u in range(self.n_hid):
+            h[u] = 0

@@ -1,0 +1,45 @@
+# LSTM cell, as torch.nn.LSTM (gate order i, f, g, o):
+#     i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)
+#     f = sigmoid(W_if x + b_if + W_hf h + b_hf)
+#     g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+#     o = sigmoid(W_io x + b_io + W_ho h + b_ho)
+#     c' = f * c + i * g
+#     h' = o * tanh(c')
+# Q8.8 (docs/arithmetic.md, 6): each pre-activation, c' and h' is one exact sum rounded once.
+from .act import sigmoid, tanh
+from ._cell import gates
+
+GATES = 4
+
+
+class LSTM:
+    """One LSTM layer on views into the model's buffers: p its parameters
+    (see _cell.py), hc (2H,) its state h then c (h is the output), work (4H,)."""
+
+    def __init__(self, n_in, n_hid, p, hc, work):
+        self.n_in = n_in
+        self.n_hid = n_hid
+        self.p = p
+        self.h = hc                 # h = hc[:H], c = hc[H:]: one view, not two
+        self.work = work
+
+    def step(self, x):
+        H = self.n_hid
+        hc = self.h
+        p = self.work
+        gates(p, self.p, 4, x, hc, self.n_in, H, 0, 4 * H)
+        for u in range(H):
+            i = sigmoid(p[u])
+            f = sigmoid(p[H + u])
+            g = tanh(p[2 * H + u])
+            o = sigmoid(p[3 * H + u])
+            v = (f * hc[H + u] + i * g + 128) >> 8
+            v = -32768 if v < -32768 else (32767 if v > 32767 else v)
+            hc[H + u] = v
+            hc[u] = (o * tanh(v) + 128) >> 8      # |o * tanh| <= 256 * 256: never saturates
+        return hc
+
+    def reset(self):
+        hc = self.h
+        for u in range(2 * self.n_hid):
+            hc[u] = 0

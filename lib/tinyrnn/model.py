@@ -1,0 +1,227 @@
+# A model: a stack of layers (Elman, LSTM, GRU, or Dense) and an optional dense head.
+#
+#     m = Model({"input": 2,
+#                "layers": [{"kind": "gru", "hidden": 16}, {"kind": "gru", "hidden": 8}],
+#                "head": {"out": 1, "act": "identity"}}, seed=1)
+#     y = m.step([q0, q1])     # Q8.8 ints in; the output buffer (array 'h') out
+#     m.reset()
+#
+# All parameters live in ONE array('h') in PyTorch's order and layout
+# (weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..., head.weight,
+# head.bias); all state in one more, scratch in a third. Layers work on
+# memoryviews into them, made once here, so step() allocates nothing.
+from array import array
+
+from .dense import ACTS, Dense
+from .elman import Elman
+from .gru import GRU
+from .lstm import LSTM
+from .rng import Rng
+
+KINDS = ("elman", "lstm", "gru", "dense")
+_GATES = {"elman": 1, "lstm": 4, "gru": 3}
+
+
+def _size(d, key, where):
+    v = d.get(key)
+    if type(v) is not int or v < 1:
+        raise ValueError("%s: '%s' must be a positive int, got %r" % (where, key, v))
+    return v
+
+
+def _act(d, where, default):
+    a = d.get("act", default)
+    if a not in ACTS:
+        raise ValueError("%s: act %r is not one of %s" % (where, a, ", ".join(ACTS)))
+    return ACTS.index(a)
+
+
+def parse(desc):
+    """Check a description; return [(kind, n_in, n_out, act index)] for the layers then the head.
+
+    Raises ValueError naming the layer and key that is wrong.
+    """
+    if not isinstance(desc, dict):
+        raise TypeError("model description must be a dict, got %s" % type(desc).__name__)
+    for key in desc:
+        if key not in ("input", "layers", "head"):
+            raise ValueError("model description: unknown key %r" % (key,))
+    n = _size(desc, "input", "model description")
+    layers = desc.get("layers") or []
+    if not isinstance(layers, (list, tuple)):
+        raise ValueError("model description: 'layers' must be a list")
+    head = desc.get("head")
+    if not layers and head is None:
+        raise ValueError("model description: needs at least one layer or a head")
+    out = []
+    for l, d in enumerate(layers):
+        where = "layer %d" % l
+        if not isinstance(d, dict):
+            raise ValueError("%s: must be a dict like {'kind': 'gru', 'hidden': 8}" % where)
+        kind = d.get("kind")
+        if kind not in KINDS:
+            raise ValueError("%s: kind %r is not one of %s" % (where, kind, ", ".join(KINDS)))
+        if "input" in d and d["input"] != n:
+            raise ValueError("%s: input size %r does not match the %d values coming in" % (where, d["input"], n))
+        if kind == "dense":
+            m = _size(d, "out", where)
+            out.append((kind, n, m, _act(d, where, "tanh")))
+        else:
+            m = _size(d, "hidden", where)
+            out.append((kind, n, m, 0))
+        n = m
+    if head is not None:
+        if not isinstance(head, dict):
+            raise ValueError("head: must be a dict like {'out': 1, 'act': 'identity'}")
+        if "input" in head and head["input"] != n:
+            raise ValueError("head: input size %r does not match the %d values coming in" % (head["input"], n))
+        out.append(("head", n, _size(head, "out", "head"), _act(head, "head", "identity")))
+    return out
+
+
+def param_shapes(desc):
+    """[(name, shape)] in storage order, with PyTorch's names and layouts."""
+    shapes = []
+    for l, (kind, n_in, n_out, _) in enumerate(parse(desc)):
+        if kind == "head":
+            shapes += [("head.weight", (n_out, n_in)), ("head.bias", (n_out,))]
+        elif kind == "dense":
+            shapes += [("weight_l%d" % l, (n_out, n_in)), ("bias_l%d" % l, (n_out,))]
+        else:
+            g = _GATES[kind] * n_out
+            shapes += [("weight_ih_l%d" % l, (g, n_in)), ("weight_hh_l%d" % l, (g, n_out)),
+                       ("bias_ih_l%d" % l, (g,)), ("bias_hh_l%d" % l, (g,))]
+    return shapes
+
+
+def init_bound(fan):
+    """PyTorch's init range 1/sqrt(fan) in Q8.8: floor(256 / sqrt(fan) + 1/2), integer only."""
+    b = 0
+    while (2 * b + 1) * (2 * b + 1) * fan <= 262144:   # (b + 1/2)^2 <= 65536 / fan
+        b += 1
+    return b
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+class Model:
+    """A stack of recurrent/dense layers and an optional head; see the module comment."""
+
+    def __init__(self, desc, seed=1):
+        spec = parse(desc)
+        self.desc = desc
+        self.n_inputs = spec[0][1]
+        n_params = 0
+        n_state = 0
+        n_work = 0
+        for kind, n_in, n_out, _ in spec:
+            n_params += _layer_params(kind, n_in, n_out)
+            n_state += 2 * n_out if kind == "lstm" else n_out   # a dense layer's output counts as state
+            if kind in _GATES:
+                n_work = max(n_work, _GATES[kind] * n_out)
+        self.n_params = n_params
+        self.params = array("h", bytes(2 * n_params))
+        self.state = array("h", bytes(2 * n_state))
+        self.work = array("h", bytes(2 * n_work))
+        pv = memoryview(self.params)
+        sv = memoryview(self.state)
+        wv = memoryview(self.work)
+        layers = []
+        at = 0
+        s = 0
+        for kind, n_in, n_out, act in spec:
+            n = _layer_params(kind, n_in, n_out)
+            p = pv[at:at + n]
+            at += n
+            if kind == "head" or kind == "dense":
+                layers.append(Dense(n_in, n_out, act, p, sv[s:s + n_out]))
+            elif kind == "lstm":
+                layers.append(LSTM(n_in, n_out, p, sv[s:s + 2 * n_out], wv))
+                s += n_out                     # the cell state
+            elif kind == "gru":
+                layers.append(GRU(n_in, n_out, p, sv[s:s + n_out], wv))
+            else:
+                layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv))
+            s += n_out
+        self.layers = layers
+        last = layers[-1]
+        # what step() returns: the last layer's h (for an LSTM, without its c)
+        self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
+        self.init(seed)
+
+    def init(self, seed):
+        """Re-draw every parameter from the library PRNG as PyTorch initialises them:
+        uniform integers in [-b, b], b = init_bound(hidden size) for recurrent layers,
+        init_bound(fan_in) for dense layers, in storage order. Clears the state."""
+        rng = Rng(seed)
+        p = self.params
+        i = 0
+        for kind, n_in, n_out, _ in parse(self.desc):
+            b = init_bound(n_out if kind in _GATES else n_in)
+            for _ in range(_layer_params(kind, n_in, n_out)):
+                p[i] = rng.randint(-b, b)
+                i += 1
+        self.reset()
+
+    def reset(self):
+        """Clear hidden and cell state (start of a new sequence)."""
+        s = self.state
+        for i in range(len(s)):
+            s[i] = 0
+
+    def step(self, x):
+        """One time step. x: n_inputs Q8.8 ints. Returns the output buffer (a view
+        of Q8.8 ints) which the next step overwrites: copy it to keep it."""
+        n = self.n_inputs
+        if len(x) != n:
+            raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
+        for j in range(n):
+            v = x[j]
+            if type(v) is not int or v < -32768 or v > 32767:
+                _bad_input(j, v)
+        for layer in self.layers:
+            x = layer.step(x)
+        return self.output
+
+    def run(self, xs):
+        """Step through a sequence (from the current state); return a list of output copies."""
+        out = []
+        for x in xs:
+            out.append(array("h", self.step(x)))
+        return out
+
+    def param(self, name):
+        """A parameter by PyTorch name, as a writable flat view of Q8.8 ints."""
+        at = 0
+        for pname, shape in param_shapes(self.desc):
+            n = _numel(shape)
+            if pname == name:
+                return memoryview(self.params)[at:at + n]
+            at += n
+        raise KeyError("no parameter %r; have: %s" % (name, ", ".join(self.param_names())))
+
+    def param_shape(self, name):
+        for pname, shape in param_shapes(self.desc):
+            if pname == name:
+                return shape
+        raise KeyError("no parameter %r" % (name,))
+
+    def param_names(self):
+        return [name for name, _ in param_shapes(self.desc)]
+
+
+def _layer_params(kind, n_in, n_out):
+    if kind in _GATES:
+        return _GATES[kind] * n_out * (n_in + n_out + 2)
+    return n_out * (n_in + 1)
+
+
+def _bad_input(j, v):
+    if type(v) is not int:
+        raise TypeError("step: x[%d] must be a Q8.8 int, got %s" % (j, type(v).__name__))
+    raise ValueError("step: x[%d]=%d is outside Q8.8 range [-32768, 32767]" % (j, v))

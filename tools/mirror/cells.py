@@ -1,0 +1,65 @@
+"""Elman, LSTM, GRU and Dense steps on int64 batches: mirrors lib/tinyrnn/{elman,lstm,gru,dense,_cell}.py.
+
+B = batch, I = input size, H = hidden size, O = output size. Weights as PyTorch
+lays them out: w_ih (G*H, I), w_hh (G*H, H), biases (G*H,). Spec: docs/arithmetic.md, 6.
+"""
+import numpy as np
+
+from .act import exp, sigmoid, tanh
+from .q88 import sat
+
+ACTS = ("identity", "sigmoid", "tanh", "softmax")
+
+
+def rnd(acc):
+    """Round half up from 16 to 8 fraction bits, then saturate."""
+    return sat((acc + 128) >> 8)
+
+
+def gates(x, h, w_ih, w_hh, b_ih, b_hh):
+    """(B, G*H): every gate pre-activation, one exact sum per row rounded once."""
+    return rnd(x @ w_ih.T + h @ w_hh.T + ((b_ih + b_hh) << 8))
+
+
+def elman_step(x, h, w_ih, w_hh, b_ih, b_hh):
+    """x (B,I), h (B,H) -> h' (B,H)."""
+    return tanh(gates(x, h, w_ih, w_hh, b_ih, b_hh))
+
+
+def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """x (B,I), h (B,H), c (B,H) -> h', c'."""
+    H = h.shape[1]
+    p = gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    i, f, o = sigmoid(p[:, :H]), sigmoid(p[:, H:2 * H]), sigmoid(p[:, 3 * H:])
+    g = tanh(p[:, 2 * H:3 * H])
+    c = rnd(f * c + i * g)
+    h = rnd(o * tanh(c))
+    return h, c
+
+
+def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
+    """x (B,I), h (B,H) -> h' (B,H)."""
+    H = h.shape[1]
+    rz = sigmoid(gates(x, h, w_ih[:2 * H], w_hh[:2 * H], b_ih[:2 * H], b_hh[:2 * H]))
+    r, z = rz[:, :H], rz[:, H:]
+    hn = rnd(h @ w_hh[2 * H:].T + (b_hh[2 * H:] << 8))
+    n = tanh(rnd(x @ w_ih[2 * H:].T + (b_ih[2 * H:] << 8) + r * hn))
+    return rnd((256 - z) * n + z * h)
+
+
+def dense_step(x, w, b, act):
+    """x (B,I) -> act(W x + b) (B,O); act is a name in ACTS."""
+    a = rnd(x @ w.T + (b << 8))
+    if act == "sigmoid":
+        return sigmoid(a)
+    if act == "tanh":
+        return tanh(a)
+    if act == "softmax":
+        return softmax(a)
+    return a
+
+
+def softmax(y):
+    e = exp(y - y.max(axis=-1, keepdims=True))
+    s = e.sum(axis=-1, keepdims=True)
+    return (2 * 256 * e + s) // (2 * s)
