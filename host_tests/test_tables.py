@@ -5,7 +5,7 @@ import numpy as np
 
 import gen_tables
 from mirror import act
-from tinyrnn import _tables
+from tinyrnn import _tables, _tables_train
 
 Q = np.arange(-32768, 32768)
 X = Q / 256.0
@@ -14,7 +14,10 @@ X = Q / 256.0
 def test_lib_tables_match_generator():
     for name, values in gen_tables.make_tables().items():
         assert getattr(_tables, name) == values, name + " in lib differs from the generator"
+    assert _tables_train.NEG_LN == gen_tables.make_train_tables()["NEG_LN"]
     assert gen_tables.render(gen_tables.make_tables()) == gen_tables.TABLES_PY.read_text()
+    assert (gen_tables.render(gen_tables.make_train_tables(), gen_tables.TRAIN_HEADER)
+            == gen_tables.TRAIN_TABLES_PY.read_text())
 
 
 def test_generator_check_mode_passes(capsys):

@@ -116,6 +116,7 @@ class Model:
         spec = parse(desc)
         self.desc = desc
         self.n_inputs = spec[0][1]
+        self.n_outputs = spec[-1][2]
         n_params = 0
         n_state = 0
         n_work = 0

@@ -133,8 +133,19 @@ def from_str(text):
     Rounds half up; raises ValueError naming the text if it does not parse
     or lies outside [-128, 127.99609375].
     """
+    q = parse_fixed(text, FRAC_BITS)
+    if q < MIN or q > MAX:
+        raise ValueError("from_str: %r is outside Q8.8 range [-128, 127.99609375]" % text)
+    return q
+
+
+def parse_fixed(text, frac_bits):
+    """The nearest int to text * 2^frac_bits (round half up), for any decimal text; no range check.
+
+    parse_fixed('0.01', 16) == 655: how training takes hyperparameters like a learning rate.
+    """
     if type(text) is not str:
-        raise TypeError("from_str needs a str, got %s" % type(text).__name__)
+        raise TypeError("expected a decimal string, got %s" % type(text).__name__)
     s = text.strip()
     neg = False
     if s and s[0] in "+-":
@@ -147,15 +158,26 @@ def from_str(text):
         ip, fp = s[:dot_at], s[dot_at + 1:]
     if not (ip or fp) or not _digits_only(ip) or not _digits_only(fp):
         raise ValueError("from_str: %r is not a decimal number" % text)
-    num = int(ip + fp) if (ip + fp) else 0
+    num = int(ip + fp)
     if neg:
         num = -num
     den = 10 ** len(fp)
-    # round half up: floor(num * 256 / den + 1/2)
-    q = (2 * num * ONE + den) // (2 * den)
-    if q < MIN or q > MAX:
-        raise ValueError("from_str: %r is outside Q8.8 range [-128, 127.99609375]" % text)
-    return q
+    # round half up: floor(num * 2^frac_bits / den + 1/2)
+    return (2 * num * (1 << frac_bits) + den) // (2 * den)
+
+
+def isqrt(n):
+    """floor(sqrt(n)) for an int n >= 0, integer only (Newton's method)."""
+    if type(n) is not int or n < 0:
+        raise ValueError("isqrt needs an int >= 0")
+    if n < 2:
+        return n
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
 
 
 def _digits_only(s):

@@ -28,23 +28,34 @@ def elman_step(x, h, w_ih, w_hh, b_ih, b_hh):
 
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     """x (B,I), h (B,H), c (B,H) -> h', c'."""
+    h, c, _ = lstm_step_full(x, h, c, w_ih, w_hh, b_ih, b_hh)
+    return h, c
+
+
+def lstm_step_full(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """-> h', c', and the pre-activations (B,4H) (lib's work buffer)."""
     H = h.shape[1]
     p = gates(x, h, w_ih, w_hh, b_ih, b_hh)
     i, f, o = sigmoid(p[:, :H]), sigmoid(p[:, H:2 * H]), sigmoid(p[:, 3 * H:])
     g = tanh(p[:, 2 * H:3 * H])
     c = rnd(f * c + i * g)
     h = rnd(o * tanh(c))
-    return h, c
+    return h, c, p
 
 
 def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
     """x (B,I), h (B,H) -> h' (B,H)."""
+    return gru_step_full(x, h, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def gru_step_full(x, h, w_ih, w_hh, b_ih, b_hh):
+    """-> h' and r, z, n (B,3H) (lib's work buffer)."""
     H = h.shape[1]
     rz = sigmoid(gates(x, h, w_ih[:2 * H], w_hh[:2 * H], b_ih[:2 * H], b_hh[:2 * H]))
     r, z = rz[:, :H], rz[:, H:]
     hn = rnd(h @ w_hh[2 * H:].T + (b_hh[2 * H:] << 8))
     n = tanh(rnd(x @ w_ih[2 * H:].T + (b_ih[2 * H:] << 8) + r * hn))
-    return rnd((256 - z) * n + z * h)
+    return rnd((256 - z) * n + z * h), np.concatenate([rz, n], axis=1)
 
 
 def dense_step(x, w, b, act):

@@ -19,3 +19,4 @@ def load(path=TABLES_PY):
 
 _T = load()
 SIGMOID, TANH, EXP2 = _T["SIGMOID"], _T["TANH"], _T["EXP2"]
+NEG_LN = load(TABLES_PY.with_name("_tables_train.py"))["NEG_LN"]

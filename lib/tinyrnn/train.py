@@ -1,0 +1,397 @@
+# Training on the board: backpropagation through time in integer arithmetic.
+# Training code: an inference-only program never imports this module.
+# Spec: docs/arithmetic.md, 8.
+#
+#     from tinyrnn.train import Trainer
+#     from tinyrnn.optim import Adam
+#     t = Trainer(model, loss="mse", optimizer=Adam(lr="0.01"), max_steps=20)
+#     t.fit(dataset, epochs=100)      # dataset: [(xs, ys), ...] of Q8.8 ints
+#
+# Precision: the model keeps its Q8.8 int16 weights (inference runs on them);
+# the trainer adds Q8.16 master weights (array 'i') that the optimizer updates,
+# so updates far below 1/256 accumulate instead of rounding away, and a Q.20
+# gradient accumulator per weight. Extra bytes per parameter: 8, plus the
+# optimizer's state (Momentum 4, RMSprop 4, Adam 8).
+from array import array
+
+from . import backward as bw
+from ._tables_train import NEG_LN
+from .dense import SOFTMAX
+from .model import _GATES
+from .optim import SGD, q16
+from .q88 import isqrt, to_str
+from .rng import Rng
+
+
+class Trainer:
+    """Trains a Model by BPTT. loss: "mse" or "ce" (softmax head + cross-entropy).
+    targets: "all" (a target every step) or "last" (one target, for the last step).
+    window: None (full BPTT) or k (truncated: gradients stop every k steps, state carries).
+    max_steps: the longest sequence (full BPTT) to allocate the cache for.
+    stateful: keep the state from one sequence to the next (a stream cut in pieces)."""
+
+    def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
+                 max_steps=32, stateful=False, clip_value=None, clip_norm=None,
+                 weight_decay=None, seed=1):
+        if loss not in ("mse", "ce"):
+            raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
+        if targets not in ("all", "last"):
+            raise ValueError("targets must be 'all' or 'last', got %r" % (targets,))
+        last = model.layers[-1]
+        softmax_out = last.__class__.__name__ == "Dense" and last.act == SOFTMAX
+        if loss == "ce" and not softmax_out:
+            raise ValueError("loss 'ce' (softmax cross-entropy) needs a softmax head; this model's output is not softmax")
+        if loss == "mse" and softmax_out:
+            raise ValueError("loss 'mse' on a softmax head: use loss='ce' for classification")
+        for layer in model.layers[:-1]:
+            if layer.__class__.__name__ == "Dense" and layer.act == SOFTMAX:
+                raise ValueError("softmax is only trainable as the output layer")
+        if window is not None and (type(window) is not int or window < 1):
+            raise ValueError("window must be None or an int >= 1")
+        if type(max_steps) is not int or max_steps < 1:
+            raise ValueError("max_steps must be an int >= 1")
+        self.model = model
+        self.loss = loss
+        self.targets = targets
+        self.window = window
+        self.steps = window if window is not None else max_steps
+        self.stateful = stateful
+        self.clip_value = None if clip_value is None else q16(clip_value, "clip_value", 1)
+        self.clip_norm = None if clip_norm is None else q16(clip_norm, "clip_norm", 1)
+        self.weight_decay = None if weight_decay is None else q16(weight_decay, "weight_decay", 0)
+        self.opt = optimizer if optimizer is not None else SGD()
+        self.rng = Rng(seed)
+        n = model.n_params
+        self.n = n
+        self.opt.bind(n)
+        self.master = array("i", bytes(4 * n))
+        self.grad = array("i", bytes(4 * n))
+        self.sync_from_model()
+        gv = memoryview(self.grad)
+        # per layer: (kind, n_in, width of h, state width, work width, params view, grads view, cache offset)
+        self._plan = []
+        at = 0
+        off = 0
+        widest = model.n_inputs
+        dwork = 1
+        for layer in model.layers:
+            kind = layer.__class__.__name__
+            I = layer.n_in
+            H = layer.n_hid
+            S = len(layer.h)
+            W = 0 if kind == "Dense" else _GATES[kind.lower()] * H
+            n_p = len(layer.p)
+            self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p], off,
+                               array("i", bytes(4 * S)) if W else None))
+            at += n_p
+            off += I + 2 * S + W
+            widest = max(widest, I, S)
+            dwork = max(dwork, W, H)
+        self._stride = off
+        self.cache = array("h", bytes(2 * off * self.steps))
+        self._dup = array("i", bytes(4 * widest))
+        self._ddown = array("i", bytes(4 * widest))
+        self._dax = array("i", bytes(4 * dwork))
+        self._dah = array("i", bytes(4 * dwork))
+        self.n_targets = 0          # target steps accumulated since the last update
+        self._loss_num = 0
+        self._loss_den = 0
+
+    # ---- weights ---------------------------------------------------------
+    def sync_from_model(self):
+        """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
+        p = self.model.params
+        w = self.master
+        for i in range(self.n):
+            w[i] = p[i] << 8
+
+    def _sync_to_model(self):
+        p = self.model.params
+        w = self.master
+        for i in range(self.n):
+            v = (w[i] + 128) >> 8          # the optimizer keeps w in [-2^23, 2^23 - 1]
+            p[i] = 32767 if v > 32767 else v
+
+    # ---- checks: every problem is reported before any weight changes -------
+    def check(self, xs, ys):
+        """Raise ValueError/TypeError naming what is wrong with one (xs, ys) pair."""
+        m = self.model
+        T = len(xs)
+        if T == 0:
+            raise ValueError("empty sequence")
+        if self.window is None and T > self.steps:
+            raise ValueError("sequence has %d steps, the trainer's cache holds max_steps=%d" % (T, self.steps))
+        for t in range(T):
+            x = xs[t]
+            if len(x) != m.n_inputs:
+                raise ValueError("xs[%d] has %d values, the model takes %d" % (t, len(x), m.n_inputs))
+            for j in range(len(x)):
+                v = x[j]
+                if type(v) is not int or v < -32768 or v > 32767:
+                    raise ValueError("xs[%d][%d]=%r is not a Q8.8 int" % (t, j, v))
+        if self.targets == "last":
+            self._check_target(ys, "ys")
+            return
+        if len(ys) != T:
+            raise ValueError("sequence lengths differ: %d inputs but %d targets" % (T, len(ys)))
+        for t in range(T):
+            self._check_target(ys[t], "ys[%d]" % t)
+
+    def _check_target(self, y, where):
+        O = self.model.n_outputs
+        if self.loss == "ce":
+            if type(y) is not int or y < 0 or y >= O:
+                raise ValueError("%s=%r: a class target must be an int in 0..%d" % (where, y, O - 1))
+            return
+        if type(y) is int or len(y) != O:
+            raise ValueError("%s: an MSE target is a list of %d Q8.8 ints" % (where, O))
+        for o in range(O):
+            v = y[o]
+            if type(v) is not int or v < -32768 or v > 32767:
+                raise ValueError("%s[%d]=%r is not a Q8.8 int" % (where, o, v))
+
+    # ---- one sequence: forward with cache, backward, accumulate -----------
+    def accumulate(self, xs, ys, check=True):
+        """Forward and backward over one sequence; add its gradients (no weight change)."""
+        if check:
+            self.check(xs, ys)
+        if not self.stateful:
+            self.model.reset()
+        T = len(xs)
+        k = self.steps if self.window is not None else T
+        s = 0
+        while s < T:
+            e = min(T, s + k)
+            self._forward(xs, s, e)
+            self._backward(ys, s, e, T)
+            s = e
+
+    def _forward(self, xs, s, e):
+        c = self.cache
+        st = self._stride
+        for t in range(s, e):
+            x = xs[t]
+            base = (t - s) * st
+            for plan in self._plan:
+                layer, kind, I, H, S, W = plan[0], plan[1], plan[2], plan[3], plan[4], plan[5]
+                o = base + plan[7]
+                for j in range(I):
+                    c[o + j] = x[j]
+                h = layer.h
+                o += I
+                for j in range(S):
+                    c[o + j] = h[j]
+                x = layer.step(x)
+                o += S
+                if W:
+                    wk = layer.work
+                    for j in range(W):
+                        c[o + j] = wk[j]
+                o += W
+                for j in range(S):
+                    c[o + j] = h[j]
+
+    def _backward(self, ys, s, e, T):
+        c = self.cache
+        st = self._stride
+        plans = self._plan
+        top = len(plans) - 1
+        for plan in plans:
+            dn = plan[8]
+            if dn is not None:
+                for j in range(len(dn)):
+                    dn[j] = 0
+        dup = self._dup
+        ddown = self._ddown
+        dax = self._dax
+        dah = self._dah
+        for t in range(e - 1, s - 1, -1):
+            base = (t - s) * st
+            out = plans[top]
+            so = base + out[7] + out[2] + out[4] + out[5]      # the output layer's state after the step
+            if self.targets == "all":
+                self._loss_delta(ys[t], c, so, dup)
+            elif t == T - 1:
+                self._loss_delta(ys, c, so, dup)
+            else:
+                for j in range(out[3]):
+                    dup[j] = 0
+            l = top
+            while l >= 0:
+                layer, kind, I, H, S, W, gview, off, dn = plans[l]
+                xo = base + off
+                s0 = xo + I
+                wk = s0 + S
+                s1 = wk + W
+                p = layer.p
+                if kind == "Dense":
+                    bw.dense_backward(p, gview, I, H, layer.act, c, xo, s1, dup, dax, ddown)
+                else:
+                    for u in range(H):
+                        v = dn[u] + dup[u]
+                        dn[u] = -1073741823 if v < -1073741823 else (1073741823 if v > 1073741823 else v)
+                    if kind == "GRU":
+                        bw.gru_backward(p, gview, I, H, c, xo, s0, wk, dn, dax, dah, ddown)
+                    elif kind == "LSTM":
+                        bw.lstm_backward(p, gview, I, H, c, xo, s0, wk, s1, dn, dax, ddown)
+                    else:
+                        bw.elman_backward(p, gview, I, H, c, xo, s0, s1, dn, dax, ddown)
+                dup, ddown = ddown, dup
+                l -= 1
+
+    def _loss_delta(self, y_t, c, so, d):
+        """d = dL/d(output) at one target step (Q.12), and the loss added up."""
+        O = self.model.n_outputs
+        self.n_targets += 1
+        if self.loss == "ce":
+            for o in range(O):
+                d[o] = 16 * c[so + o]
+            d[y_t] -= 4096
+            self._loss_num += NEG_LN[c[so + y_t]]
+            self._loss_den += 1
+            return
+        se = 0
+        for o in range(O):
+            err = c[so + o] - y_t[o]
+            se += err * err
+            d[o] = (64 * err + O) // (2 * O)       # 2 (y - t) / O, in Q.12
+        self._loss_num += se
+        self._loss_den += 256 * O
+
+    # ---- the update ------------------------------------------------------
+    def update(self):
+        """Average the accumulated gradients over the target steps, clip, decay, step."""
+        N = self.n_targets
+        if N == 0:
+            return
+        g = self.grad
+        n = self.n
+        den = 32 * N
+        cv = self.clip_value
+        for i in range(n):
+            v = (2 * g[i] + 16 * N) // den          # Q.20 sum -> Q.16 mean, rounded half up
+            if cv is not None:
+                v = -cv if v < -cv else (cv if v > cv else v)
+            g[i] = v
+        if self.clip_norm is not None:
+            ss = 0
+            for i in range(n):
+                ss += g[i] * g[i]
+            norm = isqrt(ss)                        # Q.16
+            mx = self.clip_norm
+            if norm > mx:
+                for i in range(n):
+                    g[i] = (2 * g[i] * mx + norm) // (2 * norm)
+        wd = self.weight_decay
+        if wd:
+            w = self.master
+            for i in range(n):
+                g[i] += (wd * w[i] + 32768) >> 16
+        self.opt.step(self.master, g, n)
+        for i in range(n):
+            g[i] = 0
+        self._sync_to_model()
+        self.n_targets = 0
+
+    def train_sequence(self, xs, ys):
+        """One sequence, one update. Returns the sequence's loss (Q8.8)."""
+        self.take_loss()
+        self.accumulate(xs, ys)
+        self.update()
+        return self.take_loss()
+
+    def take_loss(self):
+        """Mean loss (Q8.8) since the last call, rounded half up; 0 if none."""
+        num = self._loss_num
+        den = self._loss_den
+        self._loss_num = 0
+        self._loss_den = 0
+        return (2 * num + den) // (2 * den) if den else 0
+
+    def evaluate(self, dataset):
+        """Mean loss (Q8.8) over a dataset, no gradients kept."""
+        keep = self.n_targets
+        for xs, ys in dataset:
+            self.check(xs, ys)
+        self.take_loss()
+        for xs, ys in dataset:
+            if not self.stateful:
+                self.model.reset()
+            for t in range(len(xs)):
+                y = self.model.step(xs[t])
+                if self.targets == "all" or t == len(xs) - 1:
+                    yt = ys[t] if self.targets == "all" else ys
+                    self._eval_loss(y, yt)
+        self.n_targets = keep
+        return self.take_loss()
+
+    def _eval_loss(self, y, yt):
+        if self.loss == "ce":
+            self._loss_num += NEG_LN[y[yt]]
+            self._loss_den += 1
+            return
+        for o in range(len(y)):
+            err = y[o] - yt[o]
+            self._loss_num += err * err
+        self._loss_den += 256 * len(y)
+
+    def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
+            restore_best=False, schedule=None, callback=None, verbose=True):
+        """Train for `epochs` over dataset [(xs, ys), ...] in mini-batches whose gradients
+        are averaged before one update. Prints one line per epoch (verbose). callback(epoch,
+        loss, val_loss) may return True to stop. With patience, stops when the validation
+        loss (or the training loss without val) has not improved for that many epochs.
+        Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val)."""
+        if type(epochs) is not int or epochs < 1:
+            raise ValueError("epochs must be an int >= 1")
+        if type(batch_size) is not int or batch_size < 1:
+            raise ValueError("batch_size must be an int >= 1")
+        for xs, ys in dataset:
+            self.check(xs, ys)
+        if val is not None:
+            for xs, ys in val:
+                self.check(xs, ys)
+        order = list(range(len(dataset)))
+        lr0 = self.opt.lr
+        best = None
+        best_w = None
+        waited = 0
+        history = []
+        self.take_loss()
+        for epoch in range(epochs):
+            if schedule is not None:
+                self.opt.lr = schedule.lr(lr0, epoch)
+            if shuffle:
+                self.rng.shuffle(order)
+            for b in range(0, len(order), batch_size):
+                for i in order[b:b + batch_size]:
+                    xs, ys = dataset[i]
+                    self.accumulate(xs, ys, check=False)
+                self.update()
+            loss = self.take_loss()
+            vloss = self.evaluate(val) if val is not None else None
+            history.append((loss, vloss))
+            if verbose:
+                print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, to_str(min(loss, 32767)),
+                                                 "" if vloss is None else " val " + to_str(min(vloss, 32767))))
+            if callback is not None and callback(epoch, loss, vloss):
+                break
+            if patience is not None:
+                score = loss if vloss is None else vloss
+                if best is None or score < best:
+                    best = score
+                    waited = 0
+                    if restore_best:
+                        best_w = array("i", self.master)
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        if verbose:
+                            print("early stop: no improvement for %d epochs" % patience)
+                        break
+        if best_w is not None:
+            for i in range(self.n):
+                self.master[i] = best_w[i]
+            self._sync_to_model()
+        self.opt.lr = lr0
+        return history

@@ -1,0 +1,121 @@
+"""Optimizers on int64 arrays: mirrors lib/tinyrnn/optim.py (spec: docs/arithmetic.md, 8).
+
+Master weights w and gradients g are Q.16, hyperparameters Q.16 ints,
+second moments Q.24. Every update is applied to the whole flat array at once.
+"""
+import numpy as np
+
+ONE16 = 65536
+I32 = 2**31 - 1
+
+
+def parse_q16(value):
+    """A hyperparameter: decimal string -> nearest Q.16 int (round half up), or a raw int."""
+    if isinstance(value, str):
+        from .q88 import _DECIMAL
+        m = _DECIMAL.fullmatch(value.strip())
+        sign, ip, fp = m.group(1), m.group(2), m.group(3) or ""
+        num = int(ip + fp) * (-1 if sign == "-" else 1)
+        den = 10 ** len(fp)
+        return (2 * num * ONE16 + den) // (2 * den)
+    return int(value)
+
+
+def r16(v):
+    return (v + 32768) >> 16
+
+
+def sat32(v):
+    return np.clip(v, -I32, I32)
+
+
+def isqrt(v):
+    """Exact floor(sqrt(v)) of a non-negative int64 array."""
+    v = np.asarray(v, np.int64)
+    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.int64)
+    r = np.where(r * r > v, r - 1, r)
+    r = np.where(r * r > v, r - 1, r)
+    r = np.where((r + 1) * (r + 1) <= v, r + 1, r)
+    return r
+
+
+def div_round(num, den):
+    """floor(num / den + 1/2) for den > 0."""
+    return (2 * num + den) // (2 * den)
+
+
+class SGD:
+    def __init__(self, lr="0.01"):
+        self.lr = parse_q16(lr)
+
+    def bind(self, n):
+        pass
+
+    def step(self, w, g):
+        return w - r16(self.lr * g)
+
+
+class Momentum:
+    def __init__(self, lr="0.01", momentum="0.9"):
+        self.lr, self.mu = parse_q16(lr), parse_q16(momentum)
+
+    def bind(self, n):
+        self.v = np.zeros(n, np.int64)
+
+    def step(self, w, g):
+        m = r16(self.mu * self.v) + g
+        self.v = sat32(m)
+        return w - r16(self.lr * m)
+
+
+class RMSprop:
+    def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
+        self.lr, self.alpha, self.eps = parse_q16(lr), parse_q16(alpha), parse_q16(eps) >> 4
+
+    def bind(self, n):
+        self.s = np.zeros(n, np.int64)
+
+    def step(self, w, g):
+        a = self.alpha
+        self.s = sat32(r16(a * self.s) + r16((ONE16 - a) * ((g * g + 128) >> 8)))
+        d = 16 * (isqrt(self.s) + self.eps)
+        return w - div_round(self.lr * g, d)
+
+
+class Adam:
+    def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
+        self.lr, self.b1, self.b2 = parse_q16(lr), parse_q16(beta1), parse_q16(beta2)
+        self.eps = parse_q16(eps) >> 4
+
+    def bind(self, n):
+        self.m = np.zeros(n, np.int64)
+        self.v = np.zeros(n, np.int64)
+        self.b1t = self.b2t = ONE16
+
+    def step(self, w, g):
+        b1, b2 = self.b1, self.b2
+        self.b1t = r16(self.b1t * b1)
+        self.b2t = r16(self.b2t * b2)
+        k1, k2 = ONE16 - self.b1t, ONE16 - self.b2t
+        self.m = sat32(r16(b1 * self.m) + r16((ONE16 - b1) * g))
+        self.v = sat32(r16(b2 * self.v) + r16((ONE16 - b2) * ((g * g + 128) >> 8)))
+        mh = div_round(self.m * ONE16, k1)
+        vh = div_round(self.v * ONE16, k2)
+        d = 16 * (isqrt(vh) + self.eps)
+        return w - div_round(self.lr * mh, d)
+
+
+class StepDecay:
+    def __init__(self, every, gamma="0.5"):
+        self.every, self.gamma = every, parse_q16(gamma)
+
+    def lr(self, lr0, epoch):
+        lr = lr0
+        for _ in range(epoch // self.every):
+            lr = r16(lr * self.gamma)
+        return max(lr, 1)
+
+
+class ExpDecay(StepDecay):
+    def __init__(self, gamma="0.95"):
+        super().__init__(1, gamma)

@@ -1,0 +1,240 @@
+"""BPTT training on int64 batches: mirrors lib/tinyrnn/train.py (spec: docs/arithmetic.md, 8).
+
+The sequences of a mini-batch run side by side (B = batch) when they have the
+same length, one after another otherwise; either way the integer sums equal
+lib's, which runs them one after another.
+"""
+import math
+
+import numpy as np
+
+from . import backward as bw
+from . import cells
+from .model import param_shapes
+from .optim import SGD, parse_q16, r16
+from .rng import Rng
+from .tables import NEG_LN
+
+WMAX = 2**23 - 1
+GATES = {"elman": 1, "lstm": 4, "gru": 3}
+
+
+class Trainer:
+    def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
+                 stateful=False, clip_value=None, clip_norm=None, weight_decay=None, seed=1):
+        self.model = model
+        self.loss, self.targets, self.window, self.stateful = loss, targets, window, stateful
+        self.clip_value = None if clip_value is None else parse_q16(clip_value)
+        self.clip_norm = None if clip_norm is None else parse_q16(clip_norm)
+        self.weight_decay = None if weight_decay is None else parse_q16(weight_decay)
+        self.opt = optimizer if optimizer is not None else SGD()
+        self.rng = Rng(seed)
+        self.names = [n for n, _ in param_shapes(model.desc)]
+        self.master = {k: v.astype(np.int64) << 8 for k, v in model.params.items()}
+        self.grad = {k: np.zeros_like(v) for k, v in model.params.items()}
+        self.opt.bind(sum(v.size for v in model.params.values()))
+        self.n_targets = 0
+        self.loss_num = 0
+        self.loss_den = 0
+
+    # ---- one batch of equal-length sequences -----------------------------
+    def accumulate(self, xs, ys):
+        """xs (B,T,I); ys (B,T,O) / (B,T) classes, or (B,O) / (B,) for targets='last'."""
+        xs = np.asarray(xs, np.int64)
+        ys = np.asarray(ys, np.int64)
+        B, T, _ = xs.shape
+        m = self.model
+        if not self.stateful:
+            m.reset(B)
+        k = self.window or T
+        for s in range(0, T, k):
+            e = min(T, s + k)
+            cache = self._forward(xs, s, e)
+            self._backward(cache, ys, s, e, T)
+
+    def _forward(self, xs, s, e):
+        m, p = self.model, self.model.params
+        cache = []
+        for t in range(s, e):
+            x = xs[:, t]
+            step = []
+            for l, (kind, _, _, act) in enumerate(m.spec):
+                ent = {"x": x, "h0": m.h[l], "c0": m.c[l]}
+                if kind in ("head", "dense"):
+                    pre = "head." if kind == "head" else ""
+                    w = p[pre + "weight" if pre else "weight_l%d" % l]
+                    b = p[pre + "bias" if pre else "bias_l%d" % l]
+                    x = cells.dense_step(x, w, b, act)
+                elif kind == "lstm":
+                    x, m.c[l], ent["work"] = cells.lstm_step_full(x, m.h[l], m.c[l], *self._w(l))
+                elif kind == "gru":
+                    x, ent["work"] = cells.gru_step_full(x, m.h[l], *self._w(l))
+                else:
+                    x = cells.elman_step(x, m.h[l], *self._w(l))
+                m.h[l] = x
+                ent["h1"], ent["c1"] = x, m.c[l]
+                step.append(ent)
+            cache.append(step)
+        return cache
+
+    def _w(self, l):
+        p = self.model.params
+        return [p["%s_l%d" % (n, l)] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+    def _backward(self, cache, ys, s, e, T):
+        m, p, g = self.model, self.model.params, self.grad
+        L = len(m.spec)
+        dh = [np.zeros_like(m.h[l]) for l in range(L)]
+        dc = [np.zeros_like(m.h[l]) for l in range(L)]
+        for t in range(e - 1, s - 1, -1):
+            step = cache[t - s]
+            y = step[-1]["h1"]
+            if self.targets == "all":
+                dup = self._loss_delta(y, ys[:, t])
+            elif t == T - 1:
+                dup = self._loss_delta(y, ys)
+            else:
+                dup = np.zeros_like(y)
+            for l in range(L - 1, -1, -1):
+                kind, _, _, act = m.spec[l]
+                ent = step[l]
+                if kind in ("head", "dense"):
+                    pre = "head." if kind == "head" else ""
+                    wn = pre + "weight" if pre else "weight_l%d" % l
+                    bn = pre + "bias" if pre else "bias_l%d" % l
+                    gw, gb, dup = bw.dense_backward(p[wn], act, ent["x"], ent["h1"], dup)
+                    g[wn] += gw
+                    g[bn] += gb
+                    continue
+                d = bw.dsat(dh[l] + dup)
+                w_ih, w_hh, b_ih, b_hh = self._w(l)
+                if kind == "lstm":
+                    grads, dup, dh[l], dc[l] = bw.lstm_backward(w_ih, w_hh, ent["x"], ent["h0"], ent["c0"],
+                                                              ent["work"], ent["c1"], d, dc[l])
+                elif kind == "gru":
+                    grads, dup, dh[l] = bw.gru_backward(w_ih, w_hh, b_hh, ent["x"], ent["h0"], ent["work"], d)
+                else:
+                    grads, dup, dh[l] = bw.elman_backward(w_ih, w_hh, ent["x"], ent["h0"], ent["h1"], d)
+                for name, gr in zip(("weight_ih", "bias_ih", "weight_hh", "bias_hh"), grads):
+                    g["%s_l%d" % (name, l)] += gr
+
+    def _loss_delta(self, y, yt):
+        B, O = y.shape
+        self.n_targets += B
+        if self.loss == "ce":
+            d = 16 * y
+            d[np.arange(B), yt] -= 4096
+            self.loss_num += int(NEG_LN[y[np.arange(B), yt]].sum())
+            self.loss_den += B
+            return d
+        err = y - yt
+        self.loss_num += int((err * err).sum())
+        self.loss_den += 256 * O * B
+        return (64 * err + O) // (2 * O)
+
+    # ---- update ----------------------------------------------------------
+    def update(self):
+        N = self.n_targets
+        if N == 0:
+            return
+        flat_g = np.concatenate([self.grad[n].ravel() for n in self.names])
+        assert np.abs(flat_g).max(initial=0) <= 2**31 - 1, "gradient accumulator overflow"
+        gq = (2 * flat_g + 16 * N) // (32 * N)
+        if self.clip_value is not None:
+            gq = np.clip(gq, -self.clip_value, self.clip_value)
+        if self.clip_norm is not None:
+            norm = math.isqrt(sum(int(v) * int(v) for v in gq))       # exact, beyond int64 if need be
+            if norm > self.clip_norm:
+                gq = (2 * gq * self.clip_norm + norm) // (2 * norm)
+        w = np.concatenate([self.master[n].ravel() for n in self.names])
+        if self.weight_decay:
+            gq = gq + r16(self.weight_decay * w)
+        w = np.clip(self.opt.step(w, gq), -WMAX - 1, WMAX)
+        at = 0
+        for n in self.names:
+            shape = self.master[n].shape
+            size = self.master[n].size
+            self.master[n] = w[at:at + size].reshape(shape)
+            self.model.params[n] = np.minimum((self.master[n] + 128) >> 8, 32767)
+            self.grad[n][...] = 0
+            at += size
+        self.n_targets = 0
+
+    def take_loss(self):
+        num, den = self.loss_num, self.loss_den
+        self.loss_num = self.loss_den = 0
+        return (2 * num + den) // (2 * den) if den else 0
+
+    def train_sequence(self, xs, ys):
+        self.take_loss()
+        self.accumulate(np.asarray(xs)[None], np.asarray(ys)[None])
+        self.update()
+        return self.take_loss()
+
+    def evaluate(self, dataset):
+        keep = self.n_targets
+        self.take_loss()
+        m = self.model
+        for xs, ys in dataset:
+            xs = np.asarray(xs, np.int64)[None]
+            if not self.stateful:
+                m.reset(1)
+            for t in range(xs.shape[1]):
+                y = m.step(xs[:, t])
+                if self.targets == "all" or t == xs.shape[1] - 1:
+                    yt = np.asarray(ys[t] if self.targets == "all" else ys)[None]
+                    self._eval_loss(y, yt)
+        self.n_targets = keep
+        return self.take_loss()
+
+    def _eval_loss(self, y, yt):
+        if self.loss == "ce":
+            self.loss_num += int(NEG_LN[y[0, int(yt[0])]])
+            self.loss_den += 1
+            return
+        err = y - yt
+        self.loss_num += int((err * err).sum())
+        self.loss_den += 256 * y.shape[1]
+
+    def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
+            restore_best=False, schedule=None, callback=None, verbose=False):
+        order = list(range(len(dataset)))
+        lr0 = self.opt.lr
+        best, best_w, waited, history = None, None, 0, []
+        self.take_loss()
+        for epoch in range(epochs):
+            if schedule is not None:
+                self.opt.lr = schedule.lr(lr0, epoch)
+            if shuffle:
+                self.rng.shuffle(order)
+            for b in range(0, len(order), batch_size):
+                idx = order[b:b + batch_size]
+                lens = {len(dataset[i][0]) for i in idx}
+                if len(lens) == 1 and not self.stateful:
+                    self.accumulate([dataset[i][0] for i in idx], [dataset[i][1] for i in idx])
+                else:
+                    for i in idx:
+                        self.accumulate([dataset[i][0]], [dataset[i][1]])
+                self.update()
+            loss = self.take_loss()
+            vloss = self.evaluate(val) if val is not None else None
+            history.append((loss, vloss))
+            if callback is not None and callback(epoch, loss, vloss):
+                break
+            if patience is not None:
+                score = loss if vloss is None else vloss
+                if best is None or score < best:
+                    best, waited = score, 0
+                    if restore_best:
+                        best_w = {k: v.copy() for k, v in self.master.items()}
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        break
+        if best_w is not None:
+            self.master = best_w
+            for n in self.names:
+                self.model.params[n] = np.minimum((self.master[n] + 128) >> 8, 32767)
+        self.opt.lr = lr0
+        return history
+
