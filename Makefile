@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test device-test tables check-tables sizes quant-error bench demo clean
+.PHONY: setup test device-test tables check-tables sizes quant-error bench demo clean vboard
 
 setup: $(VENV) $(NODEMOD)
 
@@ -42,6 +42,11 @@ sizes: setup
 
 quant-error: setup
 	$(PY) tools/quant_error.py
+
+VBOARD_HEAP ?= 131072
+# A virtual MicroPython board for mpremote; prints PORT=/dev/pts/N. Ctrl-C stops it.
+vboard: setup
+	$(PY) -m vboard --heap $(VBOARD_HEAP) $(if $(FS),--fs $(FS))
 
 clean:
 	rm -rf .venv tools/node_modules build .pytest_cache
