@@ -14,7 +14,8 @@
 from .act import sigmoid, tanh
 
 _DMAX = 1073741823          # deltas saturate at +-(2^30 - 1)
-_GMAX = 2147483647          # an accumulator leaving int32 is an error, not a wrap
+_GMAX = 1073741823          # an accumulator leaving +-(2^30 - 1) (1024.0) is an error, not a wrap
+# (both bounds are small ints: comparing with a larger constant allocates on a board)
 
 
 def _dsat(v):
@@ -24,7 +25,7 @@ def _dsat(v):
 def _add(g, i, v):
     v += g[i]
     if v > _GMAX or v < -_GMAX:
-        raise OverflowError("gradient accumulator overflow: gradients beyond 2048.0; lower the learning rate or clip")
+        raise OverflowError("gradient accumulator overflow: gradients beyond 1024.0; lower the learning rate or clip")
     g[i] = v
 
 

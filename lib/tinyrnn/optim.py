@@ -54,10 +54,12 @@ class Momentum:
 
     def step(self, w, g, n):
         lr = self.lr
-        mu = self.mu
+        d = ONE16 - self.mu
         v = self.v
         for i in range(n):
-            m = ((mu * v[i] + 32768) >> 16) + g[i]
+            vi = v[i]
+            # r16(mu * v) computed as v + r16(-(1 - mu) * v): the same integer, small products
+            m = vi + ((32768 - d * vi) >> 16) + g[i]
             v[i] = _sat32(m)
             w[i] = _wclamp(w[i] - ((lr * m + 32768) >> 16))
 
@@ -82,7 +84,8 @@ class RMSprop:
         s = self.s
         for i in range(n):
             gi = g[i]
-            v = ((a * s[i] + 32768) >> 16) + ((b * ((gi * gi + 128) >> 8) + 32768) >> 16)
+            si = s[i]
+            v = si + ((32768 - b * si) >> 16) + ((b * ((gi * gi + 128) >> 8) + 32768) >> 16)
             v = _sat32(v)
             s[i] = v
             d = 16 * (isqrt(v) + eps)               # sqrt(s) in Q.12, times 16: Q.16 units
@@ -122,8 +125,11 @@ class Adam:
         v = self.v
         for i in range(n):
             gi = g[i]
-            mi = _sat32(((b1 * m[i] + 32768) >> 16) + ((c1 * gi + 32768) >> 16))
-            vi = _sat32(((b2 * v[i] + 32768) >> 16) + ((c2 * ((gi * gi + 128) >> 8) + 32768) >> 16))
+            mi = m[i]
+            vi = v[i]
+            # r16(b * x) as x + r16(-(1 - b) * x): the same integer, small products
+            mi = _sat32(mi + ((32768 - c1 * mi) >> 16) + ((c1 * gi + 32768) >> 16))
+            vi = _sat32(vi + ((32768 - c2 * vi) >> 16) + ((c2 * ((gi * gi + 128) >> 8) + 32768) >> 16))
             m[i] = mi
             v[i] = vi
             mh = (2 * mi * ONE16 + k1) // (2 * k1)          # m_hat, Q.16
@@ -161,4 +167,5 @@ def _wclamp(v):
 
 
 def _sat32(v):
-    return -2147483647 if v < -2147483647 else (2147483647 if v > 2147483647 else v)
+    # optimizer state saturates at +-(2^30 - 1): small ints, no allocation on a board
+    return -1073741823 if v < -1073741823 else (1073741823 if v > 1073741823 else v)

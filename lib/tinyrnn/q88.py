@@ -113,10 +113,16 @@ def to_str(q, digits=4):
     _check("q", q)
     if type(digits) is not int or digits < 0 or digits > _MAX_DIGITS:
         raise ValueError("to_str: digits must be an int in 0..8")
-    neg = q < 0
-    m = -q if neg else q
+    return fixed_str(q, FRAC_BITS, digits)
+
+
+def fixed_str(v, frac_bits, digits=4):
+    """Decimal text of the int v / 2^frac_bits (any fixed-point format), as to_str rounds it."""
+    neg = v < 0
+    m = -v if neg else v
     scale = 10 ** digits
-    r = (m * scale * 2 + ONE) // (2 * ONE)   # round(m * 10^digits / 256), half up on |q|
+    one = 1 << frac_bits
+    r = (m * scale * 2 + one) // (2 * one)   # round(m * 10^digits / 2^frac_bits), half up on |v|
     ip = r // scale
     s = str(ip)
     if digits:

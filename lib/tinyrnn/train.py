@@ -23,6 +23,10 @@ from .q88 import isqrt, to_str
 from .rng import Rng
 
 
+def _where(t):
+    return "ys" if t < 0 else "ys[%d]" % t
+
+
 class Trainer:
     """Trains a Model by BPTT. loss: "mse" or "ce" (softmax head + cross-entropy).
     targets: "all" (a target every step) or "last" (one target, for the last step).
@@ -130,25 +134,25 @@ class Trainer:
                 if type(v) is not int or v < -32768 or v > 32767:
                     raise ValueError("xs[%d][%d]=%r is not a Q8.8 int" % (t, j, v))
         if self.targets == "last":
-            self._check_target(ys, "ys")
+            self._check_target(ys, -1)
             return
         if len(ys) != T:
             raise ValueError("sequence lengths differ: %d inputs but %d targets" % (T, len(ys)))
         for t in range(T):
-            self._check_target(ys[t], "ys[%d]" % t)
+            self._check_target(ys[t], t)
 
-    def _check_target(self, y, where):
+    def _check_target(self, y, t):
         O = self.model.n_outputs
         if self.loss == "ce":
             if type(y) is not int or y < 0 or y >= O:
-                raise ValueError("%s=%r: a class target must be an int in 0..%d" % (where, y, O - 1))
+                raise ValueError("%s=%r: a class target must be an int in 0..%d" % (_where(t), y, O - 1))
             return
         if type(y) is int or len(y) != O:
-            raise ValueError("%s: an MSE target is a list of %d Q8.8 ints" % (where, O))
+            raise ValueError("%s: an MSE target is a list of %d Q8.8 ints" % (_where(t), O))
         for o in range(O):
             v = y[o]
             if type(v) is not int or v < -32768 or v > 32767:
-                raise ValueError("%s[%d]=%r is not a Q8.8 int" % (where, o, v))
+                raise ValueError("%s[%d]=%r is not a Q8.8 int" % (_where(t), o, v))
 
     # ---- one sequence: forward with cache, backward, accumulate -----------
     def accumulate(self, xs, ys, check=True):
@@ -173,7 +177,10 @@ class Trainer:
             x = xs[t]
             base = (t - s) * st
             for plan in self._plan:
-                layer, kind, I, H, S, W = plan[0], plan[1], plan[2], plan[3], plan[4], plan[5]
+                layer = plan[0]              # (one by one: a, b = x, y with more than 3 names builds a tuple)
+                I = plan[2]
+                S = plan[4]
+                W = plan[5]
                 o = base + plan[7]
                 for j in range(I):
                     c[o + j] = x[j]
@@ -340,8 +347,18 @@ class Trainer:
         """Train for `epochs` over dataset [(xs, ys), ...] in mini-batches whose gradients
         are averaged before one update. Prints one line per epoch (verbose). callback(epoch,
         loss, val_loss) may return True to stop. With patience, stops when the validation
-        loss (or the training loss without val) has not improved for that many epochs.
+        loss (or the training loss without val) has not improved for that many epochs
+        (restore_best: then go back to the best weights). schedule: optim.StepDecay/ExpDecay.
         Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val)."""
+        history = []
+        for _, loss, vloss in self.epochs(dataset, epochs, batch_size, shuffle, val, patience,
+                                          restore_best, schedule, callback, verbose):
+            history.append((loss, vloss))
+        return history
+
+    def epochs(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
+               restore_best=False, schedule=None, callback=None, verbose=True):
+        """fit() as a generator: yields (epoch, loss, val_loss) after each epoch."""
         if type(epochs) is not int or epochs < 1:
             raise ValueError("epochs must be an int >= 1")
         if type(batch_size) is not int or batch_size < 1:
@@ -351,47 +368,54 @@ class Trainer:
         if val is not None:
             for xs, ys in val:
                 self.check(xs, ys)
-        order = list(range(len(dataset)))
+        n = len(dataset)
+        order = list(range(n))
         lr0 = self.opt.lr
         best = None
         best_w = None
         waited = 0
-        history = []
         self.take_loss()
-        for epoch in range(epochs):
-            if schedule is not None:
-                self.opt.lr = schedule.lr(lr0, epoch)
-            if shuffle:
-                self.rng.shuffle(order)
-            for b in range(0, len(order), batch_size):
-                for i in order[b:b + batch_size]:
-                    xs, ys = dataset[i]
+        try:
+            for epoch in range(epochs):
+                if schedule is not None:
+                    self.opt.lr = schedule.lr(lr0, epoch)
+                if shuffle:
+                    self.rng.shuffle(order)
+                k = 0
+                while k < n:
+                    xs, ys = dataset[order[k]]
                     self.accumulate(xs, ys, check=False)
-                self.update()
-            loss = self.take_loss()
-            vloss = self.evaluate(val) if val is not None else None
-            history.append((loss, vloss))
-            if verbose:
-                print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, to_str(min(loss, 32767)),
-                                                 "" if vloss is None else " val " + to_str(min(vloss, 32767))))
-            if callback is not None and callback(epoch, loss, vloss):
-                break
-            if patience is not None:
-                score = loss if vloss is None else vloss
-                if best is None or score < best:
-                    best = score
-                    waited = 0
-                    if restore_best:
-                        best_w = array("i", self.master)
-                else:
-                    waited += 1
-                    if waited >= patience:
-                        if verbose:
-                            print("early stop: no improvement for %d epochs" % patience)
-                        break
+                    k += 1
+                    if k % batch_size == 0 or k == n:
+                        self.update()
+                loss = self.take_loss()
+                vloss = self.evaluate(val) if val is not None else None
+                if verbose:
+                    print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, to_str(min(loss, 32767)),
+                                                     "" if vloss is None else " val " + to_str(min(vloss, 32767))))
+                yield epoch, loss, vloss
+                if callback is not None and callback(epoch, loss, vloss):
+                    break
+                if patience is not None:
+                    score = loss if vloss is None else vloss
+                    if best is None or score < best:
+                        best = score
+                        waited = 0
+                        if restore_best:
+                            if best_w is None:
+                                best_w = array("i", self.master)
+                            else:
+                                for i in range(self.n):
+                                    best_w[i] = self.master[i]
+                    else:
+                        waited += 1
+                        if waited >= patience:
+                            if verbose:
+                                print("early stop: no improvement for %d epochs" % patience)
+                            break
+        finally:
+            self.opt.lr = lr0
         if best_w is not None:
             for i in range(self.n):
                 self.master[i] = best_w[i]
             self._sync_to_model()
-        self.opt.lr = lr0
-        return history

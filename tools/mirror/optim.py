@@ -6,7 +6,7 @@ second moments Q.24. Every update is applied to the whole flat array at once.
 import numpy as np
 
 ONE16 = 65536
-I32 = 2**31 - 1
+I32 = 2**30 - 1      # lib saturates optimizer state at +-(2^30 - 1)
 
 
 def parse_q16(value):

@@ -138,7 +138,7 @@ class Trainer:
         if N == 0:
             return
         flat_g = np.concatenate([self.grad[n].ravel() for n in self.names])
-        assert np.abs(flat_g).max(initial=0) <= 2**31 - 1, "gradient accumulator overflow"
+        assert np.abs(flat_g).max(initial=0) <= 2**30 - 1, "gradient accumulator overflow"
         gq = (2 * flat_g + 16 * N) // (32 * N)
         if self.clip_value is not None:
             gq = np.clip(gq, -self.clip_value, self.clip_value)

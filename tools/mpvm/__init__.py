@@ -44,7 +44,8 @@ class HeapCapExceeded(Exception):
 
 
 class VMResult:
-    def __init__(self, stdout, error, heap_start, heap_end, files, heap_bytes, chunk_totals=()):
+    def __init__(self, stdout, error, heap_start, heap_end, files, heap_bytes, chunk_totals=(),
+                 peak_alloc=-1, loops=0):
         self.stdout = stdout            # everything the script printed (str)
         self.error = error              # traceback text or None
         self.heap_start = heap_start    # GC total before the script
@@ -52,6 +53,8 @@ class VMResult:
         self.files = files              # {vm_path: bytes or None} for `collect`
         self.heap_bytes = heap_bytes    # the cap asked for
         self.chunk_totals = list(chunk_totals)  # GC total at the end of each script chunk
+        self.peak_alloc = peak_alloc    # largest gc.mem_alloc() at the end of a chunk: the heap high-water mark
+        self.loops = loops              # how many times `loop` ran
 
     @property
     def heap_grew(self):
@@ -81,13 +84,15 @@ def compile_mpy(src_dir, out_dir):
 
 
 def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
-           extra_dirs=(), allow_growth=False, check=True, timeout=900, echo=False):
+           extra_dirs=(), allow_growth=False, check=True, timeout=900, echo=False, loop=None):
     """Run `script` (source text, or a list of sources run as successive
     top-level calls in one interpreter) on the MicroPython VM; see the module docstring.
 
     files: {vm_path: bytes} written before the run; collect: vm paths read back
     after it; extra_dirs: [(host_dir, vm_dir)] copied in besides lib/.
     echo: also stream the VM's output to our stdout as it comes.
+    loop: a statement run after the scripts as separate top-level calls until it
+    raises StopIteration (e.g. "next(g)" for a generator yielding once per epoch).
     """
     node = node_binary()
     with tempfile.TemporaryDirectory(prefix="mpvm-") as tmp:
@@ -96,9 +101,10 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
         job = {
             "heapsize": int(heap_bytes),
             "scripts": [script] if isinstance(script, str) else list(script),
-            "dirs": [[str(lib_dir), "/lib"]] + [[str(h), v] for h, v in extra_dirs],
+            "dirs": [[str(lib_dir), "/lib"]] + [[str(pathlib.Path(h).resolve()), v] for h, v in extra_dirs],
             "files": {p: base64.b64encode(b).decode() for p, b in (files or {}).items()},
             "collect": list(collect),
+            "loop": loop,
         }
         (tmp / "job.json").write_text(json.dumps(job))
         proc = subprocess.Popen(
@@ -124,7 +130,7 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
         raw = json.loads((tmp / "result.json").read_text())
     res = VMResult(stdout, raw["error"], raw["heap_start"], raw["heap_end"],
                    {p: (base64.b64decode(b) if b is not None else None) for p, b in raw["files"].items()},
-                   heap_bytes, raw.get("chunk_totals", ()))
+                   heap_bytes, raw.get("chunk_totals", ()), raw.get("peak_alloc", -1), raw.get("loops", 0))
     if check and res.error:
         raise MicroPythonError(res.error, stdout)
     if check and res.heap_grew and not allow_growth:

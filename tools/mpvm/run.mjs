@@ -54,8 +54,8 @@ function runChunk(src) {
   const wrapped =
     "_mpvm_src = " + JSON.stringify(src) + "\n" +
     "try:\n    exec(_mpvm_src, globals())\n" +
-    "finally:\n    import micropython as _mpvm_mp\n    print(" + JSON.stringify(MARK) + ")\n" +
-    "    _mpvm_mp.mem_info()\n";
+    "finally:\n    import micropython as _mpvm_mp, gc as _mpvm_gc\n    print(" + JSON.stringify(MARK) + ")\n" +
+    "    print('ALLOC', _mpvm_gc.mem_alloc())\n    _mpvm_mp.mem_info()\n";
   capture = [];
   let error = null;
   try { mp.runPython(wrapped); }
@@ -66,7 +66,8 @@ function runChunk(src) {
   const own = at >= 0 ? text.slice(0, at) : text;
   process.stdout.write(Buffer.from(own, "latin1"));
   const m = at >= 0 ? GC_RE.exec(text.slice(at)) : null;
-  return { error, total: m ? Number(m[1]) : -1 };
+  const a = at >= 0 ? /ALLOC (\d+)/.exec(text.slice(at)) : null;
+  return { error, total: m ? Number(m[1]) : -1, alloc: a ? Number(a[1]) : -1 };
 }
 
 for (const [hostDir, vmDir] of job.dirs || []) copyTree(hostDir, vmDir);
@@ -76,12 +77,30 @@ for (const [vmPath, b64] of Object.entries(job.files || {})) {
 }
 
 const start = runChunk("pass").total;
-const result = { error: null, heap_start: start, heap_end: start, chunk_totals: [], files: {} };
-for (const src of job.scripts) {
-  const r = runChunk(src);
+const result = { error: null, heap_start: start, heap_end: start, chunk_totals: [], peak_alloc: 0,
+                 loops: 0, files: {} };
+function record(r) {
   result.chunk_totals.push(r.total);
   result.heap_end = Math.max(result.heap_end, r.total);
+  result.peak_alloc = Math.max(result.peak_alloc, r.alloc);
+}
+for (const src of job.scripts) {
+  const r = runChunk(src);
+  record(r);
   if (r.error) { result.error = r.error; break; }
+}
+// `loop`: one statement run again and again as separate top-level calls (so the
+// GC runs in between, as on a board) until it raises StopIteration, e.g.
+// "next(gen)" drives a generator that yields once per training epoch.
+while (job.loop && result.error === null) {
+  const r = runChunk(job.loop);
+  if (r.error && /StopIteration/.test(r.error.split("\n").slice(-2).join(" "))) {
+    result.chunk_totals.push(r.total);
+    break;
+  }
+  record(r);
+  result.loops += 1;
+  if (r.error) result.error = r.error;
 }
 for (const vmPath of job.collect || []) {
   try { result.files[vmPath] = Buffer.from(mp.FS.readFile(vmPath)).toString("base64"); }

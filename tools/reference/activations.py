@@ -24,3 +24,16 @@ def softmax(a):
 
 
 ACTIVATIONS = {"identity": identity, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax}
+
+
+def activation_backward(dy, y, act):
+    """dL/da from dL/dy and the output y = act(a); softmax's Jacobian acts along the last axis."""
+    if act == "identity":
+        return dy
+    if act == "sigmoid":
+        return dy * y * (1 - y)
+    if act == "tanh":
+        return dy * (1 - y * y)
+    if act == "softmax":  # da_j = y_j * (dy_j - sum_k dy_k y_k)
+        return y * (dy - (dy * y).sum(axis=-1, keepdims=True))
+    raise ValueError("activation %r is not one of %s" % (act, sorted(ACTIVATIONS)))
