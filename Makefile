@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test device-test tables check-tables sizes quant-error bench demo clean vboard
+.PHONY: setup test test-fast examples device-test tables check-tables sizes quant-error bench demo clean vboard
 
 setup: $(VENV) $(NODEMOD)
 
@@ -24,6 +24,15 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 test: setup
 	$(PY) tools/run_device_tests.py --heap $(HEAP)
 	$(PY) -m pytest -q host_tests
+
+# The same without the slow convergence tier (examples trained on the VM).
+test-fast: setup
+	$(PY) tools/run_device_tests.py --heap $(HEAP)
+	$(PY) -m pytest -q -m "not slow" host_tests
+
+# The examples, trained on the MicroPython VM under their heap caps, with their figures.
+examples: setup
+	$(PY) tools/run_example.py --all
 
 device-test: setup
 	$(PY) tools/run_device_tests.py --heap $(HEAP) $(if $(PORT),--port $(PORT))

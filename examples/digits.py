@@ -19,10 +19,11 @@ MAX_EPOCHS = 400
 CHECK_EVERY = 10
 
 
+ONEHOT = [[256 if k == d else 0 for k in range(10)] for d in range(10)]   # shared, not rebuilt
+
+
 def onehot(d):
-    v = [0] * 10
-    v[d] = 256
-    return v
+    return ONEHOT[d]
 
 
 def generate(model, first):
@@ -54,6 +55,7 @@ def run():
                        "head": {"out": 10, "act": "softmax"}}, seed=1)
         trainer = Trainer(model, loss="ce", optimizer=Adam(lr="0.02"), max_steps=10)
         print("%s 10-%d-10: %d parameters" % (kind, HIDDEN, model.n_params))
+        yield                       # set-up garbage can go now
         t0 = time.ticks_ms()
         epochs = 0
         good = 0

@@ -96,3 +96,21 @@ def test_model_goldens_are_the_mirrors():
             vals += m.step(x)[0].tolist() + m.state()[0].tolist()
         want[name] = digest(vals)
     assert constant("test_model.py", "GOLDEN") == want
+
+
+def test_train_goldens_are_the_mirrors():
+    from mirror import optim
+    from mirror.model import Model
+    from mirror.train import Trainer
+    make = {"sgd": lambda: optim.SGD(lr="0.1"), "momentum": lambda: optim.Momentum(lr="0.05"),
+            "rmsprop": lambda: optim.RMSprop(lr="0.01"), "adam": lambda: optim.Adam(lr="0.02")}
+    xs, ys = constant("test_train.py", "XS"), constant("test_train.py", "YS")
+    want = {}
+    for name, opt in make.items():
+        m = Model(constant("test_train.py", "GRU_231"), seed=4)
+        t = Trainer(m, optimizer=opt())
+        for _ in range(10):
+            t.train_sequence(xs, ys)
+        master = np.concatenate([t.master[n].ravel() for n in t.names])
+        want[name] = digest(np.concatenate([m.flat_params(), master]))
+    assert constant("test_train.py", "GOLDEN") == want

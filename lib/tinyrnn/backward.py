@@ -1,5 +1,5 @@
 # Backward passes of the layers for BPTT, integer only. Training code: an
-# inference-only program never imports this module. Spec: docs/arithmetic.md, 8.
+# inference-only program never imports this module. Spec: docs/arithmetic.md, 7.
 #
 # Formats: forward values are Q8.8, read back from the trainer's cache `c`;
 # deltas are Q.12 (4096 = 1.0) in array('i'); gradients accumulate exactly in

@@ -1,13 +1,11 @@
 # Optimizers, integer only, on Q8.16 master weights. Training code: inference
-# never imports it. Spec: docs/arithmetic.md, 8.
+# never imports it. Spec: docs/arithmetic.md, 7.
 #
 # Formats: master weights w and averaged gradients g are Q.16 (65536 = 1.0) in
 # array('i'); hyperparameters are Q.16 ints, given as decimal strings
 # ("0.01") or raw ints (655). r16(v) = (v + 32768) >> 16 rounds half up.
 # Second moments (RMSprop, Adam) are Q.24, their square roots Q.12.
-from array import array
-
-from .q88 import isqrt, parse_fixed
+from ._fixed import isqrt, parse_fixed, zeros32
 
 ONE16 = 65536
 
@@ -50,7 +48,7 @@ class Momentum:
         self.v = None
 
     def bind(self, n):
-        self.v = array("i", bytes(4 * n))       # Q.16
+        self.v = zeros32(n)                     # Q.16
 
     def step(self, w, g, n):
         lr = self.lr
@@ -74,7 +72,7 @@ class RMSprop:
         self.s = None
 
     def bind(self, n):
-        self.s = array("i", bytes(4 * n))       # Q.24
+        self.s = zeros32(n)                     # Q.24
 
     def step(self, w, g, n):
         lr = self.lr
@@ -94,7 +92,11 @@ class RMSprop:
 
 class Adam:
     """As torch.optim.Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-    w -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)"""
+    w -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
+
+    Computed in the equivalent form w -= a_t * m / (sqrt(v) + eps_t) with
+    a_t = lr * sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps * sqrt(1 - b2^t),
+    both once per step, so no per-weight value outgrows a small int."""
 
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
         self.lr = q16(lr, "lr", 1)
@@ -105,22 +107,24 @@ class Adam:
         self.v = None
 
     def bind(self, n):
-        self.m = array("i", bytes(4 * n))       # Q.16
-        self.v = array("i", bytes(4 * n))       # Q.24
+        self.m = zeros32(n)                     # Q.16
+        self.v = zeros32(n)                     # Q.24
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
 
     def step(self, w, g, n):
-        b1 = self.b1
-        b2 = self.b2
-        c1 = ONE16 - b1
-        c2 = ONE16 - b2
-        self.b1t = (self.b1t * b1 + 32768) >> 16
-        self.b2t = (self.b2t * b2 + 32768) >> 16
+        c1 = ONE16 - self.b1
+        c2 = ONE16 - self.b2
+        b1t = self.b1t                          # b^t <- r16(b^t * b), as b^t + r16(-(1 - b) * b^t)
+        b2t = self.b2t
+        self.b1t = b1t + ((32768 - c1 * b1t) >> 16)
+        self.b2t = b2t + ((32768 - c2 * b2t) >> 16)
         k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16
         k2 = ONE16 - self.b2t
-        lr = self.lr
-        eps = self.eps
+        # sqrt(1 - b2^t) in Q.16 from a Q.15 root: k2 << 14 stays a small int
+        s2 = ONE16 if k2 >= ONE16 else isqrt(k2 << 14) << 1
+        a = (2 * self.lr * s2 + k1) // (2 * k1)             # a_t, Q.16
+        eps = max(1, (self.eps * s2 + 32768) >> 16)         # eps_t, Q.12, at least 1/4096
         m = self.m
         v = self.v
         for i in range(n):
@@ -132,10 +136,8 @@ class Adam:
             vi = _sat32(vi + ((32768 - c2 * vi) >> 16) + ((c2 * ((gi * gi + 128) >> 8) + 32768) >> 16))
             m[i] = mi
             v[i] = vi
-            mh = (2 * mi * ONE16 + k1) // (2 * k1)          # m_hat, Q.16
-            vh = (2 * vi * ONE16 + k2) // (2 * k2)          # v_hat, Q.24
-            d = 16 * (isqrt(vh) + eps)
-            w[i] = _wclamp(w[i] - (2 * lr * mh + d) // (2 * d))
+            d = 16 * (isqrt(vi) + eps)
+            w[i] = _wclamp(w[i] - (2 * a * mi + d) // (2 * d))
 
 
 class StepDecay:

@@ -5,6 +5,8 @@
 # Every rounding is "round half up": floor(v + 1/2), for products (p + 128) >> 8.
 # Every result is saturated into [MIN, MAX]; nothing ever wraps around.
 
+from ._fixed import fixed_str, isqrt, parse_fixed  # noqa: F401 (part of the q88 API)
+
 try:
     from micropython import const
 except ImportError:          # CPython: const() is just the value
@@ -116,23 +118,6 @@ def to_str(q, digits=4):
     return fixed_str(q, FRAC_BITS, digits)
 
 
-def fixed_str(v, frac_bits, digits=4):
-    """Decimal text of the int v / 2^frac_bits (any fixed-point format), as to_str rounds it."""
-    neg = v < 0
-    m = -v if neg else v
-    scale = 10 ** digits
-    one = 1 << frac_bits
-    r = (m * scale * 2 + one) // (2 * one)   # round(m * 10^digits / 2^frac_bits), half up on |v|
-    ip = r // scale
-    s = str(ip)
-    if digits:
-        fp = str(r - ip * scale)
-        s = s + "." + "0" * (digits - len(fp)) + fp
-    if neg and r:
-        s = "-" + s
-    return s
-
-
 def from_str(text):
     """Parse a decimal like '-1.25', '3', '.5' or '+0.703125' to the nearest Q8.8 int.
 
@@ -143,51 +128,3 @@ def from_str(text):
     if q < MIN or q > MAX:
         raise ValueError("from_str: %r is outside Q8.8 range [-128, 127.99609375]" % text)
     return q
-
-
-def parse_fixed(text, frac_bits):
-    """The nearest int to text * 2^frac_bits (round half up), for any decimal text; no range check.
-
-    parse_fixed('0.01', 16) == 655: how training takes hyperparameters like a learning rate.
-    """
-    if type(text) is not str:
-        raise TypeError("expected a decimal string, got %s" % type(text).__name__)
-    s = text.strip()
-    neg = False
-    if s and s[0] in "+-":
-        neg = s[0] == "-"
-        s = s[1:]
-    dot_at = s.find(".")
-    if dot_at < 0:
-        ip, fp = s, ""
-    else:
-        ip, fp = s[:dot_at], s[dot_at + 1:]
-    if not (ip or fp) or not _digits_only(ip) or not _digits_only(fp):
-        raise ValueError("from_str: %r is not a decimal number" % text)
-    num = int(ip + fp)
-    if neg:
-        num = -num
-    den = 10 ** len(fp)
-    # round half up: floor(num * 2^frac_bits / den + 1/2)
-    return (2 * num * (1 << frac_bits) + den) // (2 * den)
-
-
-def isqrt(n):
-    """floor(sqrt(n)) for an int n >= 0, integer only (Newton's method)."""
-    if type(n) is not int or n < 0:
-        raise ValueError("isqrt needs an int >= 0")
-    if n < 2:
-        return n
-    x = n
-    y = (x + 1) >> 1
-    while y < x:
-        x = y
-        y = (x + n // x) >> 1
-    return x
-
-
-def _digits_only(s):
-    for c in s:
-        if c < "0" or c > "9":
-            return False
-    return True

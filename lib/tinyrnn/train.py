@@ -1,6 +1,6 @@
 # Training on the board: backpropagation through time in integer arithmetic.
 # Training code: an inference-only program never imports this module.
-# Spec: docs/arithmetic.md, 8.
+# Spec: docs/arithmetic.md, 7.
 #
 #     from tinyrnn.train import Trainer
 #     from tinyrnn.optim import Adam
@@ -19,7 +19,7 @@ from ._tables_train import NEG_LN
 from .dense import SOFTMAX
 from .model import _GATES
 from .optim import SGD, q16
-from .q88 import isqrt, to_str
+from ._fixed import fixed_str, isqrt, zeros32
 from .rng import Rng
 
 
@@ -68,8 +68,8 @@ class Trainer:
         n = model.n_params
         self.n = n
         self.opt.bind(n)
-        self.master = array("i", bytes(4 * n))
-        self.grad = array("i", bytes(4 * n))
+        self.master = zeros32(n)
+        self.grad = zeros32(n)
         self.sync_from_model()
         gv = memoryview(self.grad)
         # per layer: (kind, n_in, width of h, state width, work width, params view, grads view, cache offset)
@@ -86,17 +86,17 @@ class Trainer:
             W = 0 if kind == "Dense" else _GATES[kind.lower()] * H
             n_p = len(layer.p)
             self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p], off,
-                               array("i", bytes(4 * S)) if W else None))
+                               zeros32(S) if W else None))
             at += n_p
             off += I + 2 * S + W
             widest = max(widest, I, S)
             dwork = max(dwork, W, H)
         self._stride = off
         self.cache = array("h", bytes(2 * off * self.steps))
-        self._dup = array("i", bytes(4 * widest))
-        self._ddown = array("i", bytes(4 * widest))
-        self._dax = array("i", bytes(4 * dwork))
-        self._dah = array("i", bytes(4 * dwork))
+        self._dup = zeros32(widest)
+        self._ddown = zeros32(widest)
+        self._dax = zeros32(dwork)
+        self._dah = zeros32(dwork)
         self.n_targets = 0          # target steps accumulated since the last update
         self._loss_num = 0
         self._loss_den = 0
@@ -391,8 +391,8 @@ class Trainer:
                 loss = self.take_loss()
                 vloss = self.evaluate(val) if val is not None else None
                 if verbose:
-                    print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, to_str(min(loss, 32767)),
-                                                     "" if vloss is None else " val " + to_str(min(vloss, 32767))))
+                    print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, fixed_str(loss, 8),
+                                                     "" if vloss is None else " val " + fixed_str(vloss, 8)))
                 yield epoch, loss, vloss
                 if callback is not None and callback(epoch, loss, vloss):
                     break

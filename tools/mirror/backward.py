@@ -1,4 +1,4 @@
-"""Backward passes on int64 batches: mirrors lib/tinyrnn/backward.py (spec: docs/arithmetic.md, 8).
+"""Backward passes on int64 batches: mirrors lib/tinyrnn/backward.py (spec: docs/arithmetic.md, 7).
 
 B = batch, I = input size, H = hidden size. Deltas are Q.12, gradients Q.20,
 forward values Q8.8. Gradients are summed over the batch: integer sums are

@@ -1,8 +1,10 @@
-"""Optimizers on int64 arrays: mirrors lib/tinyrnn/optim.py (spec: docs/arithmetic.md, 8).
+"""Optimizers on int64 arrays: mirrors lib/tinyrnn/optim.py (spec: docs/arithmetic.md, 7).
 
 Master weights w and gradients g are Q.16, hyperparameters Q.16 ints,
 second moments Q.24. Every update is applied to the whole flat array at once.
 """
+import math
+
 import numpy as np
 
 ONE16 = 65536
@@ -83,6 +85,8 @@ class RMSprop:
 
 
 class Adam:
+    """w -= a_t * m / (sqrt(v) + eps_t), a_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps_t = eps sqrt(1 - b2^t)."""
+
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
         self.lr, self.b1, self.b2 = parse_q16(lr), parse_q16(beta1), parse_q16(beta2)
         self.eps = parse_q16(eps) >> 4
@@ -96,13 +100,15 @@ class Adam:
         b1, b2 = self.b1, self.b2
         self.b1t = r16(self.b1t * b1)
         self.b2t = r16(self.b2t * b2)
-        k1, k2 = ONE16 - self.b1t, ONE16 - self.b2t
+        k1 = ONE16 - self.b1t
+        k2 = ONE16 - self.b2t
+        s2 = ONE16 if k2 >= ONE16 else math.isqrt(k2 << 14) << 1
+        a = div_round(self.lr * s2, k1)
+        eps = max(1, r16(self.eps * s2))
         self.m = sat32(r16(b1 * self.m) + r16((ONE16 - b1) * g))
         self.v = sat32(r16(b2 * self.v) + r16((ONE16 - b2) * ((g * g + 128) >> 8)))
-        mh = div_round(self.m * ONE16, k1)
-        vh = div_round(self.v * ONE16, k2)
-        d = 16 * (isqrt(vh) + self.eps)
-        return w - div_round(self.lr * mh, d)
+        d = 16 * (isqrt(self.v) + eps)
+        return w - div_round(a * self.m, d)
 
 
 class StepDecay:

@@ -1,4 +1,4 @@
-"""BPTT training on int64 batches: mirrors lib/tinyrnn/train.py (spec: docs/arithmetic.md, 8).
+"""BPTT training on int64 batches: mirrors lib/tinyrnn/train.py (spec: docs/arithmetic.md, 7).
 
 The sequences of a mini-batch run side by side (B = batch) when they have the
 same length, one after another otherwise; either way the integer sums equal

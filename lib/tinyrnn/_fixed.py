@@ -1,0 +1,78 @@
+# Fixed-point helpers shared by q88 (the public scalar API) and training, kept
+# small so that training need not load all of q88. Integer only. Spec: docs/arithmetic.md.
+
+
+def fixed_str(v, frac_bits, digits=4):
+    """Decimal text of the int v / 2^frac_bits (any fixed-point format), as to_str rounds it."""
+    neg = v < 0
+    m = -v if neg else v
+    scale = 10 ** digits
+    one = 1 << frac_bits
+    r = (m * scale * 2 + one) // (2 * one)   # round(m * 10^digits / 2^frac_bits), half up on |v|
+    ip = r // scale
+    s = str(ip)
+    if digits:
+        fp = str(r - ip * scale)
+        s = s + "." + "0" * (digits - len(fp)) + fp
+    if neg and r:
+        s = "-" + s
+    return s
+
+
+def parse_fixed(text, frac_bits):
+    """The nearest int to text * 2^frac_bits (round half up), for any decimal text; no range check.
+
+    parse_fixed('0.01', 16) == 655: how training takes hyperparameters like a learning rate.
+    """
+    if type(text) is not str:
+        raise TypeError("expected a decimal string, got %s" % type(text).__name__)
+    s = text.strip()
+    neg = False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    dot_at = s.find(".")
+    if dot_at < 0:
+        ip, fp = s, ""
+    else:
+        ip, fp = s[:dot_at], s[dot_at + 1:]
+    if not (ip or fp) or not _digits_only(ip) or not _digits_only(fp):
+        raise ValueError("from_str: %r is not a decimal number" % text)
+    num = int(ip + fp)
+    if neg:
+        num = -num
+    den = 10 ** len(fp)
+    # round half up: floor(num * 2^frac_bits / den + 1/2)
+    return (2 * num * (1 << frac_bits) + den) // (2 * den)
+
+
+def isqrt(n):
+    """floor(sqrt(n)) for an int n >= 0, integer only (Newton's method)."""
+    if type(n) is not int or n < 0:
+        raise ValueError("isqrt needs an int >= 0")
+    if n < 2:
+        return n
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
+
+
+def _digits_only(s):
+    for c in s:
+        if c < "0" or c > "9":
+            return False
+    return True
+
+
+def zeros32(n):
+    """A zeroed array('i') of n items in ONE allocation: range(n) has a length, so
+    array() sizes the buffer once (array('i', bytes(4 * n)) would also leave a
+    4n-byte bytes object behind as garbage)."""
+    from array import array
+    a = array("i", range(n))
+    for i in range(n):
+        a[i] = 0
+    return a
