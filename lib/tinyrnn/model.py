@@ -153,7 +153,8 @@ class Model:
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
-        self.init(seed)
+        if seed is not None:        # seed=None: all weights 0 (to be loaded)
+            self.init(seed)
 
     def init(self, seed):
         """Re-draw every parameter from the library PRNG as PyTorch initialises them:
