@@ -28,3 +28,21 @@ def gates(out, p, n_gates, x, h, n_in, n_hid, r0, r1):
         acc = row_dot(p, r * n_in, x, n_in, (p[b_ih + r] + p[b_hh + r]) << 8)
         acc = (row_dot(p, w_hh + r * n_hid, h, n_hid, acc) + 128) >> 8
         out[r] = -32768 if acc < -32768 else (32767 if acc > 32767 else acc)
+
+
+class Cell:
+    """What every recurrent layer holds: views into the model's buffers, made once.
+    p: its parameters; h: its state (also its output; an LSTM's is h then c);
+    work: scratch for the gates."""
+
+    def __init__(self, n_in, n_hid, p, h, work):
+        self.n_in = n_in
+        self.n_hid = n_hid
+        self.p = p
+        self.h = h
+        self.work = work
+
+    def reset(self):
+        h = self.h
+        for u in range(len(h)):
+            h[u] = 0

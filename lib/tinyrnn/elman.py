@@ -2,21 +2,14 @@
 #     h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
 # Q8.8: the pre-activation is one exact sum rounded once (docs/arithmetic.md, 6).
 from .act import tanh
-from ._cell import gates
+from ._cell import Cell, gates
 
 GATES = 1    # row blocks in weight_ih / weight_hh
 
 
-class Elman:
+class Elman(Cell):
     """One Elman layer on views into the model's buffers: p its parameters
     (see _cell.py), h (H,) its state and output, work (H,) scratch."""
-
-    def __init__(self, n_in, n_hid, p, h, work):
-        self.n_in = n_in
-        self.n_hid = n_hid
-        self.p = p
-        self.h = h
-        self.work = work
 
     def step(self, x):
         H = self.n_hid
@@ -26,8 +19,3 @@ class Elman:
         for u in range(H):          # every pre-activation used the old h; now replace it
             h[u] = tanh(pre[u])
         return h
-
-    def reset(self):
-        h = self.h
-        for u in range(self.n_hid):
-            h[u] = 0

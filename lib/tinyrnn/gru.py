@@ -7,21 +7,14 @@
 # Q8.8 (docs/arithmetic.md, 6): (W_hn h + b_hn) is rounded once to Q8.8 because r
 # multiplies it; everything else in n and h' is one exact sum rounded once.
 from .act import sigmoid, tanh
-from ._cell import gates, row_dot
+from ._cell import Cell, gates, row_dot
 
 GATES = 3
 
 
-class GRU:
+class GRU(Cell):
     """One GRU layer on views into the model's buffers: p its parameters
     (see _cell.py), h (H,) its state and output, work (3H,) r, z, n."""
-
-    def __init__(self, n_in, n_hid, p, h, work):
-        self.n_in = n_in
-        self.n_hid = n_hid
-        self.p = p
-        self.h = h
-        self.work = work
 
     def step(self, x):
         I = self.n_in
@@ -46,8 +39,3 @@ class GRU:
             v = ((256 - z) * g[2 * H + u] + z * h[u] + 128) >> 8
             h[u] = -32768 if v < -32768 else (32767 if v > 32767 else v)
         return h
-
-    def reset(self):
-        h = self.h
-        for u in range(self.n_hid):
-            h[u] = 0

@@ -7,21 +7,14 @@
 #     h' = o * tanh(c')
 # Q8.8 (docs/arithmetic.md, 6): each pre-activation, c' and h' is one exact sum rounded once.
 from .act import sigmoid, tanh
-from ._cell import gates
+from ._cell import Cell, gates
 
 GATES = 4
 
 
-class LSTM:
+class LSTM(Cell):
     """One LSTM layer on views into the model's buffers: p its parameters
     (see _cell.py), hc (2H,) its state h then c (h is the output), work (4H,)."""
-
-    def __init__(self, n_in, n_hid, p, hc, work):
-        self.n_in = n_in
-        self.n_hid = n_hid
-        self.p = p
-        self.h = hc                 # h = hc[:H], c = hc[H:]: one view, not two
-        self.work = work
 
     def step(self, x):
         H = self.n_hid
@@ -38,8 +31,3 @@ class LSTM:
             hc[H + u] = v
             hc[u] = (o * tanh(v) + 128) >> 8      # |o * tanh| <= 256 * 256: never saturates
         return hc
-
-    def reset(self):
-        hc = self.h
-        for u in range(2 * self.n_hid):
-            hc[u] = 0

@@ -100,6 +100,13 @@ def _size(path):
         raise WeightsError("weights: cannot open %r" % path)
 
 
+def _read4(f):
+    raw = f.read(4)
+    if len(raw) < 4:
+        raise WeightsError("weights: file truncated inside the architecture")
+    return raw
+
+
 def read_desc(path):
     """Validate the whole file (header, size, CRC); return (description, CRC32)."""
     size = _size(path)
@@ -118,9 +125,7 @@ def read_desc(path):
         crc = _crc32(raw)
         layers = []
         for l in range(n_layers):
-            raw = f.read(4)
-            if len(raw) < 4:
-                raise WeightsError("weights: file truncated inside the architecture")
+            raw = _read4(f)
             crc = _crc32(raw, crc)
             kind, act, n_out = struct.unpack("<BBH", raw)
             if kind >= len(KINDS):
@@ -133,9 +138,7 @@ def read_desc(path):
                 layers.append({"kind": KINDS[kind], "hidden": n_out})
         head = None
         if has_head:
-            raw = f.read(4)
-            if len(raw) < 4:
-                raise WeightsError("weights: file truncated inside the architecture")
+            raw = _read4(f)
             crc = _crc32(raw, crc)
             n_out, act, _ = struct.unpack("<HBB", raw)
             if act >= len(ACTS):
