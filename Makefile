@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test test-fast examples device-test tables check-tables sizes quant-error bench demo clean vboard
+.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench clean vboard
 
 setup: $(VENV) $(NODEMOD)
 
@@ -60,6 +60,11 @@ vboard: setup
 clean:
 	rm -rf .venv tools/node_modules build .pytest_cache
 
-# The main job (grows with the project): runs on the MicroPython VM.
+# The main job: on the virtual board (or PORT=/dev/ttyACM0), deploy, train a GRU
+# on the board, pull its weights back, check the NumPy mirror reproduces it bit for bit.
 demo: setup
-	$(PY) -m mpvm examples/q88_tour.py --mpy --heap $(HEAP)
+	$(PY) tools/demo.py $(if $(PORT),--port $(PORT))
+
+# Compile lib/ to .mpy for the board and upload what changed (no PORT: the virtual board).
+deploy: setup
+	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(APP),--app $(APP))

@@ -1,0 +1,42 @@
+# The demo's board side (make demo): train a GRU on the board, save its weights
+# there, and print its outputs on a test sequence for the host to check.
+#   mpremote connect PORT run examples/demo_train.py
+import time
+
+from tinyrnn import weights
+from tinyrnn.model import Model
+from tinyrnn.optim import Adam
+from tinyrnn.q88 import to_str
+from tinyrnn.rng import Rng
+from tinyrnn.train import Trainer
+
+PAIRS = [[0, 0], [0, 256], [256, 0], [256, 256]]
+XOR = [[0], [256], [256], [0]]
+TEST = [3, 0, 1, 2, 2, 1, 0, 3, 1, 2]          # a fixed test sequence (indices into PAIRS)
+
+
+def sequences(rng, n, steps):
+    out = []
+    for _ in range(n):
+        k = [rng.randbelow(4) for _ in range(steps)]
+        out.append(([PAIRS[i] for i in k], [XOR[i] for i in k]))
+    return out
+
+
+rng = Rng(3)
+train, val = sequences(rng, 32, 4), sequences(rng, 8, 4)
+model = Model({"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 1, "act": "sigmoid"}}, seed=2)
+trainer = Trainer(model, loss="mse", optimizer=Adam(lr="0.05"), max_steps=4)
+print("board: training a GRU 2-8-1 (%d parameters) on XOR, integer BPTT + Adam" % model.n_params)
+t0 = time.ticks_ms()
+for epoch, loss, vloss in trainer.epochs(train, 60, batch_size=4, val=val, patience=15,
+                                         restore_best=True, verbose=False):
+    print("board: epoch %2d  loss %s  val %s" % (epoch + 1, to_str(loss), to_str(vloss)))
+print("board: trained in %d ms" % time.ticks_diff(time.ticks_ms(), t0))
+crc = weights.save(model, "demo.bin")
+print("board: saved demo.bin, CRC32 0x%08x" % crc)
+model.reset()
+outputs = [model.step(PAIRS[i])[0] for i in TEST]
+good = sum(1 for i, y in zip(TEST, outputs) if (y >= 128) == (XOR[i][0] >= 128))
+print("board: test sequence %d/%d correct" % (good, len(TEST)))
+print("OUTPUTS", outputs)

@@ -1,0 +1,119 @@
+"""make demo: the main job end to end, on a (virtual) MicroPython board.
+
+    python tools/demo.py                  # starts the virtual board
+    python tools/demo.py --port /dev/ttyACM0
+
+1. start the virtual board (unless --port names a real one),
+2. deploy the library to it as .mpy with tools/deploy.py (mpremote underneath),
+3. train a GRU ON THE BOARD (examples/demo_train.py via `mpremote run`), with
+   its per-epoch progress lines, and save the weights there,
+4. pull the weights file back with `mpremote cp`,
+5. on the host, load it into the NumPy mirror, run the same test sequence and
+   check the outputs equal the board's, bit for bit.
+"""
+import argparse
+import ast
+import pathlib
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import numpy as np  # noqa: E402
+
+import vboard  # noqa: E402
+import weights_io  # noqa: E402
+
+BUILD = ROOT / "build" / "demo"
+APP = ROOT / "examples" / "demo_train.py"
+
+
+def say(step, text):
+    print("[%s] %s" % (step, text), flush=True)
+
+
+def mpremote(port, *args, stream=False, timeout=600):
+    cmd = [sys.executable, "-m", "mpremote", "connect", port, *args]
+    if stream:
+        lines = []
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
+            for line in p.stdout:
+                line = line.rstrip("\r\n")
+                lines.append(line)
+                if not line.startswith("OUTPUTS"):
+                    print("    " + line, flush=True)
+            p.wait(timeout=timeout)
+        if p.returncode:
+            raise SystemExit("mpremote %s failed (exit %d)" % (" ".join(args), p.returncode))
+        return lines
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if r.returncode:
+        raise SystemExit("mpremote %s failed:\n%s%s" % (" ".join(args), r.stdout, r.stderr))
+    return r.stdout
+
+
+def app_constant(name):
+    """A constant of the board app (the test sequence), read from its source."""
+    for node in ast.parse(APP.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return ast.literal_eval(node.value)
+    raise KeyError(name)
+
+
+def run(port):
+    t0 = time.time()
+    say("2/5", "deploying lib/tinyrnn to the board as .mpy (tools/deploy.py, mpremote)")
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "deploy.py"), "--port", port],
+                       capture_output=True, text=True, timeout=600)
+    for line in (r.stdout + r.stderr).strip().splitlines():
+        print("    " + line)
+    if r.returncode:
+        raise SystemExit("deploy failed")
+    say("3/5", "training on the board: mpremote run %s" % APP.relative_to(ROOT))
+    lines = mpremote(port, "run", str(APP), stream=True)
+    outputs = next(ast.literal_eval(l.split(None, 1)[1]) for l in lines if l.startswith("OUTPUTS"))
+    BUILD.mkdir(parents=True, exist_ok=True)
+    local = BUILD / "demo.bin"
+    say("4/5", "pulling the weights back: mpremote cp :demo.bin %s" % local.relative_to(ROOT))
+    mpremote(port, "cp", ":demo.bin", str(local))
+    desc, _ = weights_io.load(local)
+    say("5/5", "host: %s (%d bytes, CRC32 0x%08x) -> NumPy mirror, same test sequence"
+        % (local.name, local.stat().st_size, weights_io.file_crc(local)))
+    model = weights_io.load_mirror(local)
+    pairs = app_constant("PAIRS")
+    xs = np.array([[pairs[i] for i in app_constant("TEST")]])
+    ys, _ = model.run(xs)
+    host = ys[0, :, 0].tolist()
+    print("    board outputs (Q8.8): %s" % outputs)
+    print("    host  outputs (Q8.8): %s" % host)
+    if host != outputs:
+        raise SystemExit("MISMATCH: the mirror does not reproduce the board")
+    print("RESULT bit-exact: the NumPy mirror reproduces all %d board outputs; model %s; %.0f s"
+          % (len(host), ", ".join("%s %d" % (l["kind"], l["hidden"]) for l in desc["layers"]), time.time() - t0))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", help="a real board (e.g. /dev/ttyACM0); default: the virtual board")
+    ap.add_argument("--heap", type=int, default=131072, help="virtual board heap in bytes")
+    args = ap.parse_args(argv)
+    if args.port:
+        say("1/5", "using the board at %s" % args.port)
+        run(args.port)
+        return 0
+    fs = BUILD / "board-fs"
+    if fs.exists():
+        import shutil
+        shutil.rmtree(fs)
+    fs.mkdir(parents=True)
+    say("1/5", "starting the virtual board (MicroPython WebAssembly under Node.js, %d-byte heap)" % args.heap)
+    with vboard.VirtualBoard(heap_bytes=args.heap, fs_dir=fs, time_limit=600) as port:
+        print("    port %s; its flash is %s" % (port, fs.relative_to(ROOT)))
+        run(port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
