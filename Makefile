@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench clean vboard
+.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error clean vboard
 
 setup: $(VENV) $(NODEMOD)
 
@@ -51,6 +51,14 @@ sizes: setup
 
 quant-error: setup
 	$(PY) tools/quant_error.py
+
+# Train bigger models on the host in float64, write Q8.8 files, report the gap.
+host-train: setup
+	mkdir -p build && cd build && ../$(PY) ../tools/host_train.py --task all
+
+# PyTorch float outputs vs the board's Q8.8 outputs after import.
+torch-error: setup
+	$(PY) tools/torch_import.py error
 
 VBOARD_HEAP ?= 131072
 # A virtual MicroPython board for mpremote; prints PORT=/dev/pts/N. Ctrl-C stops it.
