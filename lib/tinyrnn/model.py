@@ -116,7 +116,6 @@ class Model:
         spec = parse(desc)
         self.desc = desc
         self.n_inputs = spec[0][1]
-        self.n_outputs = spec[-1][2]
         n_params = 0
         n_state = 0
         n_work = 0
@@ -155,6 +154,11 @@ class Model:
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
         if seed is not None:        # seed=None: all weights 0 (to be loaded)
             self.init(seed)
+
+    @property
+    def n_outputs(self):
+        # a property, not an attribute: one more instance attribute grows every model's dict
+        return self.layers[-1].n_hid
 
     def init(self, seed):
         """Re-draw every parameter from the library PRNG as PyTorch initialises them:
