@@ -339,7 +339,11 @@ def test_killed_upload_leaves_the_old_weights(board, tmp_path):
     assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
     assert (flash / "model.bin").read_bytes() == old
     tmp_size = int(out.split("TMP ")[1].split()[0])
-    assert tmp_size < len(new)      # a partial .tmp (or none, if the kill came before the first chunk)
+    # where the kill lands depends on the machine's speed: before the first chunk (no .tmp),
+    # mid-copy (a partial .tmp) or after the copy but before the on-board check and rename
+    # (a whole .tmp); in every case model.bin is the old file. The cut-in-half case is
+    # pinned down deterministically by test_upload_cut_midway_leaves_the_old_weights above.
+    assert tmp_size <= len(new)
 
     report, lines = run_deploy(port, tmp_path, weights=tmp_path / "big.bin", weights_name="model.bin")
     assert report.weights_crc == int.from_bytes(new[-4:], "little")
