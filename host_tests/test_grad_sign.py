@@ -70,8 +70,8 @@ def test_sign_check_catches_a_wrong_gradient(monkeypatch):
     from mirror import backward as bw
     real = bw.gru_backward
 
-    def broken(w_ih, w_hh, b_hh, x, h_prev, rzn, dh):
-        grads, dx, dhp = real(w_ih, w_hh, b_hh, x, h_prev, rzn, dh)
+    def broken(w_ih, w_hh, x, h_prev, work, dh):
+        grads, dx, dhp = real(w_ih, w_hh, x, h_prev, work, dh)
         return tuple(-g for g in grads), dx, dhp
     monkeypatch.setattr(bw, "gru_backward", broken)
     gi, gf = int_and_float_grads("gru", "mse", "all", None, 1)

@@ -3,7 +3,7 @@
 # Q8.8 (docs/arithmetic.md, 6): W x + b is one exact sum rounded once; softmax
 # subtracts the max, takes the exp table, and divides by the sum rounding half up.
 from .act import exp, sigmoid, tanh
-from ._cell import row_dot
+from ._cell import dot_split, fits
 
 IDENTITY = 0
 SIGMOID = 1
@@ -22,6 +22,11 @@ class Dense:
         self.act = act        # index into ACTS
         self.p = p
         self.h = h
+        self.fast = False
+
+    def bound(self, x_max):
+        """Choose the loop for inputs up to x_max in magnitude (see _cell.fits)."""
+        self.fast = fits(self.p, self.n_hid, self.n_in, 0, 1, x_max)
 
     def step(self, x):
         I = self.n_in
@@ -29,9 +34,18 @@ class Dense:
         p = self.p
         y = self.h
         act = self.act
+        fast = self.fast
         b = O * I
+        k = 0
         for o in range(O):
-            a = (row_dot(p, o * I, x, I, p[b + o] << 8) + 128) >> 8
+            if fast:
+                a = p[b + o] << 8
+                for j in range(I):
+                    a += p[k] * x[j]
+                    k += 1
+                a = (a + 128) >> 8
+            else:
+                a = dot_split(p, o * I, x, I, 0, x, 0, p[b + o], 128)
             a = -32768 if a < -32768 else (32767 if a > 32767 else a)
             if act == SIGMOID:
                 a = sigmoid(a)

@@ -11,11 +11,14 @@ class Elman(Cell):
     """One Elman layer on views into the model's buffers: p its parameters
     (see _cell.py), h (H,) its state and output, work (H,) scratch."""
 
+    GATES = 1
+    WORK = 1
+
     def step(self, x):
         H = self.n_hid
         h = self.h
         pre = self.work
-        gates(pre, self.p, 1, x, h, self.n_in, H, 0, H)
+        gates(pre, self.p, 1, x, h, self.n_in, H, 0, H, self.fast)
         for u in range(H):          # every pre-activation used the old h; now replace it
             h[u] = tanh(pre[u])
         return h

@@ -7,14 +7,18 @@
 # Q8.8 (docs/arithmetic.md, 6): (W_hn h + b_hn) is rounded once to Q8.8 because r
 # multiplies it; everything else in n and h' is one exact sum rounded once.
 from .act import sigmoid, tanh
-from ._cell import Cell, gates, row_dot
+from ._cell import Cell, dot_split, gates
 
 GATES = 3
 
 
 class GRU(Cell):
     """One GRU layer on views into the model's buffers: p its parameters
-    (see _cell.py), h (H,) its state and output, work (3H,) r, z, n."""
+    (see _cell.py), h (H,) its state and output, work (4H,) r, z, n and
+    hn = W_hn h + b_hn (kept for the backward pass)."""
+
+    GATES = 3
+    WORK = 4
 
     def step(self, x):
         I = self.n_in
@@ -22,17 +26,33 @@ class GRU(Cell):
         p = self.p
         h = self.h
         g = self.work
+        fast = self.fast
         w_hh = 3 * H * I                                 # offsets in p, see _cell.py
         b_ih = w_hh + 3 * H * H
         b_hh = b_ih + 3 * H
-        gates(g, p, 3, x, h, I, H, 0, 2 * H)            # r, z pre-activations
+        gates(g, p, 3, x, h, I, H, 0, 2 * H, fast)      # r, z pre-activations
         for u in range(2 * H):
             g[u] = sigmoid(g[u])
         for u in range(H):
             row = 2 * H + u
-            hn = (row_dot(p, w_hh + row * H, h, H, p[b_hh + row] << 8) + 128) >> 8   # W_hn h + b_hn
+            if fast:
+                acc = p[b_hh + row] << 8                 # W_hn h + b_hn
+                k = w_hh + row * H
+                for j in range(H):
+                    acc += p[k + j] * h[j]
+                hn = (acc + 128) >> 8
+            else:
+                hn = dot_split(p, 0, x, 0, w_hh + row * H, h, H, p[b_hh + row], 128)
             hn = -32768 if hn < -32768 else (32767 if hn > 32767 else hn)
-            a = (row_dot(p, row * I, x, I, p[b_ih + row] << 8) + g[u] * hn + 128) >> 8
+            g[3 * H + u] = hn
+            if fast:                                     # W_in x + b_in + r * hn
+                acc = (p[b_ih + row] << 8) + g[u] * hn + 128
+                k = row * I
+                for j in range(I):
+                    acc += p[k + j] * x[j]
+                a = acc >> 8
+            else:
+                a = dot_split(p, row * I, x, I, 0, h, 0, p[b_ih + row], g[u] * hn + 128)
             g[row] = tanh(-32768 if a < -32768 else (32767 if a > 32767 else a))
         for u in range(H):          # h' = (1 - z) * n + z * h, one rounding
             z = g[H + u]

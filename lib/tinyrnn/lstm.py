@@ -16,11 +16,14 @@ class LSTM(Cell):
     """One LSTM layer on views into the model's buffers: p its parameters
     (see _cell.py), hc (2H,) its state h then c (h is the output), work (4H,)."""
 
+    GATES = 4
+    WORK = 4
+
     def step(self, x):
         H = self.n_hid
         hc = self.h
         p = self.work
-        gates(p, self.p, 4, x, hc, self.n_in, H, 0, 4 * H)
+        gates(p, self.p, 4, x, hc, self.n_in, H, 0, 4 * H, self.fast)
         for u in range(H):
             i = sigmoid(p[u])
             f = sigmoid(p[H + u])

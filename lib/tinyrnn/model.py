@@ -12,6 +12,7 @@
 # memoryviews into them, made once here, so step() allocates nothing.
 from array import array
 
+from ._cell import MAX_ROW, zeros
 from .dense import ACTS, Dense
 from .elman import Elman
 from .gru import GRU
@@ -20,6 +21,7 @@ from .rng import Rng
 
 KINDS = ("elman", "lstm", "gru", "dense")
 _GATES = {"elman": 1, "lstm": 4, "gru": 3}
+_WORK = {"elman": 1, "lstm": 4, "gru": 4}      # work buffer per hidden unit (GRU keeps hn too)
 
 
 def _size(d, key, where):
@@ -66,15 +68,22 @@ def parse(desc):
         if kind == "dense":
             m = _size(d, "out", where)
             out.append((kind, n, m, _act(d, where, "tanh")))
+            row = n
         else:
             m = _size(d, "hidden", where)
             out.append((kind, n, m, 0))
+            row = n + m
+        if row > MAX_ROW:
+            raise ValueError("%s: rows of %d terms (inputs + hidden); at most %d are supported"
+                             % (where, row, MAX_ROW))
         n = m
     if head is not None:
         if not isinstance(head, dict):
             raise ValueError("head: must be a dict like {'out': 1, 'act': 'identity'}")
         if "input" in head and head["input"] != n:
             raise ValueError("head: input size %r does not match the %d values coming in" % (head["input"], n))
+        if n > MAX_ROW:
+            raise ValueError("head: rows of %d inputs; at most %d are supported" % (n, MAX_ROW))
         out.append(("head", n, _size(head, "out", "head"), _act(head, "head", "identity")))
     return out
 
@@ -123,11 +132,11 @@ class Model:
             n_params += _layer_params(kind, n_in, n_out)
             n_state += 2 * n_out if kind == "lstm" else n_out   # a dense layer's output counts as state
             if kind in _GATES:
-                n_work = max(n_work, _GATES[kind] * n_out)
+                n_work = max(n_work, _WORK[kind] * n_out)
         self.n_params = n_params
-        self.params = array("h", bytes(2 * n_params))
-        self.state = array("h", bytes(2 * n_state))
-        self.work = array("h", bytes(2 * n_work))
+        self.params = zeros("h", n_params)      # each buffer in one allocation of its final size
+        self.state = zeros("h", n_state)
+        self.work = zeros("h", n_work)
         pv = memoryview(self.params)
         sv = memoryview(self.state)
         wv = memoryview(self.work)
@@ -152,8 +161,11 @@ class Model:
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
+        self._dirty = False
         if seed is not None:        # seed=None: all weights 0 (to be loaded)
             self.init(seed)
+        else:
+            self.weights_changed()
 
     @property
     def n_outputs(self):
@@ -172,7 +184,20 @@ class Model:
             for _ in range(_layer_params(kind, n_in, n_out)):
                 p[i] = rng.randint(-b, b)
                 i += 1
+        self.weights_changed()
         self.reset()
+
+    def weights_changed(self):
+        """Call after writing parameters directly (model.params, or a view from param()
+        kept across steps): each layer re-checks which of its exact loops it may use.
+        Loading, init() and training call it themselves. Allocates nothing."""
+        x_max = 32768                 # the model's input: any Q8.8 value
+        for layer in self.layers:
+            layer.bound(x_max)
+            # what the next layer gets: a cell's h, or a squashed dense output, is within
+            # [-1.0, 1.0]; an identity dense output can be anything
+            x_max = 32768 if layer.__class__ is Dense and layer.act == 0 else 256
+        self._dirty = False
 
     def reset(self):
         """Clear hidden and cell state (start of a new sequence)."""
@@ -186,6 +211,8 @@ class Model:
         n = self.n_inputs
         if len(x) != n:
             raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
+        if self._dirty:
+            self.weights_changed()
         for j in range(n):
             v = x[j]
             if type(v) is not int or v < -32768 or v > 32767:
@@ -207,6 +234,7 @@ class Model:
         for pname, shape in param_shapes(self.desc):
             n = _numel(shape)
             if pname == name:
+                self._dirty = True      # the caller may write through the view
                 return memoryview(self.params)[at:at + n]
             at += n
         raise KeyError("no parameter %r; have: %s" % (name, ", ".join(self.param_names())))

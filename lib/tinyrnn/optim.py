@@ -4,10 +4,24 @@
 # Formats: master weights w and averaged gradients g are Q.16 (65536 = 1.0) in
 # array('i'); hyperparameters are Q.16 ints, given as decimal strings
 # ("0.01") or raw ints (655). r16(v) = (v + 32768) >> 16 rounds half up.
-# Second moments (RMSprop, Adam) are Q.24, their square roots Q.12.
-from ._fixed import isqrt, parse_fixed, zeros32
+# Second moments (RMSprop, Adam) are Q.24, their square roots Q.12; optimizer
+# state and the normalised step g / sqrt(s) saturate at +-S = +-(2^29 - 1).
+#
+# 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
+# is one product while |b| <= lim16(a), else _fixed.mul16 (three 10-bit pieces);
+# every division keeps its numerator below 2^30. A board never makes a long int here.
+from ._cell import zeros
+from ._fixed import div_round, fixed_str, isqrt, mul16, parse_fixed
 
-ONE16 = 65536
+try:
+    from micropython import const
+except ImportError:          # CPython: const() is just the value
+    def const(x):
+        return x
+
+ONE16 = const(65536)
+S = const(536870911)         # 2^29 - 1: optimizer state and normalised steps saturate here
+_WMAX = const(8388607)       # master weights stay in [-2^23, 2^23 - 1] (the Q8.8 range, in Q8.16)
 
 
 def q16(value, name, lo=0, hi=None):
@@ -20,74 +34,128 @@ def q16(value, name, lo=0, hi=None):
         raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
                         % (name, type(value).__name__))
     if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%r is out of range" % (name, value))
+        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
     return v
+
+
+def _dec(v):
+    # a Q.16 bound as short decimal text: 0.0000153 .. 1
+    s = fixed_str(v, 16, 7)
+    while s[-1] == "0":
+        s = s[:-1]
+    return s[:-1] if s[-1] == "." else s
+
+
+def lim16(a):
+    """The largest |b| for which a * b + 32768 is a small int: r16(a * b) is then one product."""
+    return 1073709055 // a if a else S
+
+
+def sq8(g):
+    """min(S, r8(g^2)): the Q.24 square of a Q.16 value, exact below the cap, no product past 2^30."""
+    if -32768 < g < 32768:
+        return (g * g + 128) >> 8
+    if g < 0:
+        g = -g
+    if g > 370727:                  # g^2 / 256 > 2^29 from here on
+        return S
+    h = g >> 8
+    lo = g & 255
+    v = ((h * h) << 8) + 2 * h * lo + ((lo * lo + 128) >> 8)
+    return S if v > S else v
+
+
+def step_ratio(m, d):
+    """sat(round(m * 4096 / d)): a Q.16 value over a Q.12 one (1 <= d < 2^15 + 2^12), as
+    Q.16; quotient and remainder keep every intermediate below 2^30."""
+    q = m // d
+    if q >= 131072:
+        return S
+    if q < -131072:
+        return -S
+    t = (q << 12) + (((m - q * d) * 8192 + d) // (2 * d))
+    return -S if t < -S else (S if t > S else t)
 
 
 class SGD:
     """w -= lr * g"""
 
     def __init__(self, lr="0.01"):
-        self.lr = q16(lr, "lr", 1)
+        self.lr = q16(lr, "lr", 1, ONE16)
 
     def bind(self, n):
         pass
 
     def step(self, w, g, n):
-        lr = self.lr
+        a = self.lr
+        la = lim16(a)
         for i in range(n):
-            w[i] = _wclamp(w[i] - ((lr * g[i] + 32768) >> 16))
+            b = g[i]
+            u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
+            v = w[i] - u
+            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
 
 
 class Momentum:
     """SGD with momentum, as torch.optim.SGD: v = mu * v + g; w -= lr * v"""
 
     def __init__(self, lr="0.01", momentum="0.9"):
-        self.lr = q16(lr, "lr", 1)
+        self.lr = q16(lr, "lr", 1, ONE16)
         self.mu = q16(momentum, "momentum", 0, ONE16 - 1)
         self.v = None
 
     def bind(self, n):
-        self.v = zeros32(n)                     # Q.16
+        self.v = zeros("i", n)                  # Q.16
 
     def step(self, w, g, n):
-        lr = self.lr
-        d = ONE16 - self.mu
-        v = self.v
+        a = self.lr
+        la = lim16(a)
+        mu = self.mu
+        d = ONE16 - mu
+        ld = lim16(d)
+        vel = self.v
         for i in range(n):
-            vi = v[i]
-            # r16(mu * v) computed as v + r16(-(1 - mu) * v): the same integer, small products
-            m = vi + ((32768 - d * vi) >> 16) + g[i]
-            v[i] = _sat32(m)
-            w[i] = _wclamp(w[i] - ((lr * m + 32768) >> 16))
+            b = vel[i]
+            # r16(mu v), as v + r16(-(1 - mu) v): the same integer, one small product
+            m = b + ((32768 - d * b) >> 16) if -ld <= b <= ld else mul16(mu, b)
+            m += g[i]
+            b = -S if m < -S else (S if m > S else m)
+            vel[i] = b
+            u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
+            v = w[i] - u
+            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
 
 
 class RMSprop:
-    """As torch.optim.RMSprop: s = alpha * s + (1 - alpha) * g^2; w -= lr * g / (sqrt(s) + eps)"""
+    """As torch.optim.RMSprop: s = alpha * s + (1 - alpha) * g^2; w -= lr * g / (sqrt(s) + eps).
+
+    The mean square is updated as s += (1 - alpha)(g^2 - s): one product, one rounding."""
 
     def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
-        self.lr = q16(lr, "lr", 1)
+        self.lr = q16(lr, "lr", 1, ONE16)
         self.alpha = q16(alpha, "alpha", 0, ONE16 - 1)
-        self.eps = q16(eps, "eps", 16) >> 4     # Q.12, at least 1/4096
+        self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.s = None
 
     def bind(self, n):
-        self.s = zeros32(n)                     # Q.24
+        self.s = zeros("i", n)                  # Q.24
 
     def step(self, w, g, n):
-        lr = self.lr
-        a = self.alpha
-        b = ONE16 - a
+        a = self.lr
+        la = lim16(a)
+        c = ONE16 - self.alpha
+        lc = lim16(c)
         eps = self.eps
         s = self.s
         for i in range(n):
             gi = g[i]
-            si = s[i]
-            v = si + ((32768 - b * si) >> 16) + ((b * ((gi * gi + 128) >> 8) + 32768) >> 16)
-            v = _sat32(v)
+            b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - s[i]
+            v = s[i] + ((c * b + 32768) >> 16 if -lc <= b <= lc else mul16(c, b))
             s[i] = v
-            d = 16 * (isqrt(v) + eps)               # sqrt(s) in Q.12, times 16: Q.16 units
-            w[i] = _wclamp(w[i] - (2 * lr * gi + d) // (2 * d))   # lr * g / den, rounded half up, Q.16
+            t = step_ratio(gi, isqrt(v) + eps)
+            u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
+            v = w[i] - u
+            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
 
 
 class Adam:
@@ -95,49 +163,53 @@ class Adam:
     w -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
 
     Computed in the equivalent form w -= a_t * m / (sqrt(v) + eps_t) with
-    a_t = lr * sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps * sqrt(1 - b2^t),
-    both once per step, so no per-weight value outgrows a small int."""
+    a_t = lr * sqrt(1 - b2^t) / (1 - b1^t) (capped at 1.0) and eps_t = eps * sqrt(1 - b2^t),
+    both once per step; the moments as m += (1 - b1)(g - m), v += (1 - b2)(g^2 - v)."""
 
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
-        self.lr = q16(lr, "lr", 1)
+        self.lr = q16(lr, "lr", 1, ONE16)
         self.b1 = q16(beta1, "beta1", 0, ONE16 - 1)
         self.b2 = q16(beta2, "beta2", 0, ONE16 - 1)
-        self.eps = q16(eps, "eps", 16) >> 4     # Q.12, at least 1/4096
+        self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.m = None
         self.v = None
 
     def bind(self, n):
-        self.m = zeros32(n)                     # Q.16
-        self.v = zeros32(n)                     # Q.24
+        self.m = zeros("i", n)                  # Q.16
+        self.v = zeros("i", n)                  # Q.24
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
 
     def step(self, w, g, n):
         c1 = ONE16 - self.b1
         c2 = ONE16 - self.b2
-        b1t = self.b1t                          # b^t <- r16(b^t * b), as b^t + r16(-(1 - b) * b^t)
-        b2t = self.b2t
-        self.b1t = b1t + ((32768 - c1 * b1t) >> 16)
-        self.b2t = b2t + ((32768 - c2 * b2t) >> 16)
-        k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16
+        l1 = lim16(c1)
+        l2 = lim16(c2)
+        self.b1t = mul16(self.b1, self.b1t)
+        self.b2t = mul16(self.b2, self.b2t)
+        k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16, >= 1
         k2 = ONE16 - self.b2t
         # sqrt(1 - b2^t) in Q.16 from a Q.15 root: k2 << 14 stays a small int
         s2 = ONE16 if k2 >= ONE16 else isqrt(k2 << 14) << 1
-        a = (2 * self.lr * s2 + k1) // (2 * k1)             # a_t, Q.16
-        eps = max(1, (self.eps * s2 + 32768) >> 16)         # eps_t, Q.12, at least 1/4096
+        a = div_round(mul16(self.lr, s2), 16, k1)           # a_t, Q.16
+        a = ONE16 if a > ONE16 else a
+        la = lim16(a)
+        eps = (self.eps * s2 + 32768) >> 16                 # eps_t, Q.12, at least 1/4096
+        eps = 1 if eps < 1 else eps
         m = self.m
         v = self.v
         for i in range(n):
             gi = g[i]
-            mi = m[i]
-            vi = v[i]
-            # r16(b * x) as x + r16(-(1 - b) * x): the same integer, small products
-            mi = _sat32(mi + ((32768 - c1 * mi) >> 16) + ((c1 * gi + 32768) >> 16))
-            vi = _sat32(vi + ((32768 - c2 * vi) >> 16) + ((c2 * ((gi * gi + 128) >> 8) + 32768) >> 16))
+            b = gi - m[i]
+            mi = m[i] + ((c1 * b + 32768) >> 16 if -l1 <= b <= l1 else mul16(c1, b))
             m[i] = mi
+            b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - v[i]
+            vi = v[i] + ((c2 * b + 32768) >> 16 if -l2 <= b <= l2 else mul16(c2, b))
             v[i] = vi
-            d = 16 * (isqrt(vi) + eps)
-            w[i] = _wclamp(w[i] - (2 * a * mi + d) // (2 * d))
+            t = step_ratio(mi, isqrt(vi) + eps)
+            u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
+            x = w[i] - u
+            w[i] = -_WMAX - 1 if x < -_WMAX - 1 else (_WMAX if x > _WMAX else x)
 
 
 class StepDecay:
@@ -152,7 +224,7 @@ class StepDecay:
     def lr(self, lr0, epoch):
         lr = lr0
         for _ in range(epoch // self.every):
-            lr = (lr * self.gamma + 32768) >> 16
+            lr = mul16(self.gamma, lr)
         return max(lr, 1)
 
 
@@ -161,13 +233,3 @@ class ExpDecay(StepDecay):
 
     def __init__(self, gamma="0.95"):
         StepDecay.__init__(self, 1, gamma)
-
-
-def _wclamp(v):
-    # master weights stay within the Q8.8 range, in Q8.16: [-2^23, 2^23 - 1]
-    return -8388608 if v < -8388608 else (8388607 if v > 8388607 else v)
-
-
-def _sat32(v):
-    # optimizer state saturates at +-(2^30 - 1): small ints, no allocation on a board
-    return -1073741823 if v < -1073741823 else (1073741823 if v > 1073741823 else v)

@@ -12,15 +12,29 @@
 # so updates far below 1/256 accumulate instead of rounding away, and a Q.20
 # gradient accumulator per weight. Extra bytes per parameter: 8, plus the
 # optimizer's state (Momentum 4, RMSprop 4, Adam 8).
+#
+# 32-bit clean (docs/arithmetic.md, 7): deltas, gradient sums and optimizer
+# state saturate at stated bounds so every intermediate is a small int on a
+# 32-bit board; a training step allocates nothing, whatever the values.
 from array import array
 
 from . import backward as bw
+from ._cell import zeros
 from ._tables_train import NEG_LN
 from .dense import SOFTMAX
-from .model import _GATES
-from .optim import SGD, q16
-from ._fixed import fixed_str, isqrt, zeros32
+from .optim import SGD, mul16, q16
+from ._fixed import fixed_str, isqrt
 from .rng import Rng
+
+try:
+    from micropython import const
+except ImportError:          # CPython: const() is just the value
+    def const(x):
+        return x
+
+_D = const(16383)            # deltas saturate here (backward.D)
+_G = const(536870911)        # gradient sums, clip bounds and the loss sum saturate here (2^29 - 1)
+_ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
 def _where(t):
@@ -60,17 +74,19 @@ class Trainer:
         self.window = window
         self.steps = window if window is not None else max_steps
         self.stateful = stateful
-        self.clip_value = None if clip_value is None else q16(clip_value, "clip_value", 1)
-        self.clip_norm = None if clip_norm is None else q16(clip_norm, "clip_norm", 1)
-        self.weight_decay = None if weight_decay is None else q16(weight_decay, "weight_decay", 0)
+        self.clip_value = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
+        self.clip_norm = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
+        self.weight_decay = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
         self.opt = optimizer if optimizer is not None else SGD()
         self.rng = Rng(seed)
         n = model.n_params
         self.n = n
+        # the largest |g| >> s whose square, summed n times, stays below 2^30 (clip by norm)
+        self._norm_lim = isqrt(1073741823 // n)
         self.opt.bind(n)
-        self.master = zeros32(n)
-        self.grad = zeros32(n)
-        self.sync_from_model()
+        self.master = zeros("i", n)
+        self.grad = zeros("i", n)
+        self._bfast = bytearray(len(model.layers))      # per layer: backward.fits_cols bits
         gv = memoryview(self.grad)
         # per layer: (kind, n_in, width of h, state width, work width, params view, grads view, cache offset)
         self._plan = []
@@ -83,20 +99,21 @@ class Trainer:
             I = layer.n_in
             H = layer.n_hid
             S = len(layer.h)
-            W = 0 if kind == "Dense" else _GATES[kind.lower()] * H
+            W = 0 if kind == "Dense" else layer.WORK * H
             n_p = len(layer.p)
             self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p], off,
-                               zeros32(S) if W else None))
+                               zeros("i", S) if W else None))
             at += n_p
             off += I + 2 * S + W
             widest = max(widest, I, S)
             dwork = max(dwork, W, H)
         self._stride = off
-        self.cache = array("h", bytes(2 * off * self.steps))
-        self._dup = zeros32(widest)
-        self._ddown = zeros32(widest)
-        self._dax = zeros32(dwork)
-        self._dah = zeros32(dwork)
+        self.cache = zeros("h", off * self.steps)
+        self._dup = zeros("i", widest)
+        self._ddown = zeros("i", widest)
+        self._dax = zeros("i", dwork)
+        self._dah = zeros("i", dwork)
+        self.sync_from_model()
         self.n_targets = 0          # target steps accumulated since the last update
         self._loss_num = 0
         self._loss_den = 0
@@ -108,6 +125,7 @@ class Trainer:
         w = self.master
         for i in range(self.n):
             w[i] = p[i] << 8
+        self._bounds()
 
     def _sync_to_model(self):
         p = self.model.params
@@ -115,6 +133,18 @@ class Trainer:
         for i in range(self.n):
             v = (w[i] + 128) >> 8          # the optimizer keeps w in [-2^23, 2^23 - 1]
             p[i] = 32767 if v > 32767 else v
+        self._bounds()
+
+    def _bounds(self):
+        # the weights changed: which exact loops each layer may use, forward and backward
+        self.model.weights_changed()
+        l = 0
+        for plan in self._plan:
+            layer = plan[0]
+            H = plan[3] if plan[5] else 0          # a dense layer has no recurrent part
+            rows = len(layer.p) // (plan[2] + H + 2) if plan[5] else plan[3]
+            self._bfast[l] = bw.fits_cols(layer.p, rows, plan[2], H)
+            l += 1
 
     # ---- checks: every problem is reported before any weight changes -------
     def check(self, xs, ys):
@@ -231,18 +261,19 @@ class Trainer:
                 wk = s0 + S
                 s1 = wk + W
                 p = layer.p
+                fast = self._bfast[l]
                 if kind == "Dense":
-                    bw.dense_backward(p, gview, I, H, layer.act, c, xo, s1, dup, dax, ddown)
+                    bw.dense_backward(p, gview, I, H, layer.act, c, xo, s1, dup, dax, ddown, fast)
                 else:
                     for u in range(H):
                         v = dn[u] + dup[u]
-                        dn[u] = -1073741823 if v < -1073741823 else (1073741823 if v > 1073741823 else v)
+                        dn[u] = -_D if v < -_D else (_D if v > _D else v)
                     if kind == "GRU":
-                        bw.gru_backward(p, gview, I, H, c, xo, s0, wk, dn, dax, dah, ddown)
+                        bw.gru_backward(p, gview, I, H, c, xo, s0, wk, dn, dax, dah, ddown, fast)
                     elif kind == "LSTM":
-                        bw.lstm_backward(p, gview, I, H, c, xo, s0, wk, s1, dn, dax, ddown)
+                        bw.lstm_backward(p, gview, I, H, c, xo, s0, wk, s1, dn, dax, ddown, fast)
                     else:
-                        bw.elman_backward(p, gview, I, H, c, xo, s0, s1, dn, dax, ddown)
+                        bw.elman_backward(p, gview, I, H, c, xo, s0, s1, dn, dax, ddown, fast)
                 dup, ddown = ddown, dup
                 l -= 1
 
@@ -254,16 +285,22 @@ class Trainer:
             for o in range(O):
                 d[o] = 16 * c[so + o]
             d[y_t] -= 4096
-            self._loss_num += NEG_LN[c[so + y_t]]
-            self._loss_den += 1
+            self._add_loss(NEG_LN[c[so + y_t]], 1)
             return
         se = 0
         for o in range(O):
             err = c[so + o] - y_t[o]
-            se += err * err
-            d[o] = (64 * err + O) // (2 * O)       # 2 (y - t) / O, in Q.12
-        self._loss_num += se
-        self._loss_den += 256 * O
+            v = (64 * err + O) // (2 * O)          # 2 (y - t) / O, in Q.12
+            d[o] = -_D if v < -_D else (_D if v > _D else v)
+            err = -err if err < 0 else err
+            err = _ERR if err > _ERR else err
+            se += (err * err + 128) >> 8           # the squared error in Q8.8, < 2^22
+        self._add_loss(se, O)
+
+    def _add_loss(self, v, n):
+        v += self._loss_num
+        self._loss_num = _G if v > _G else v
+        self._loss_den += n
 
     # ---- the update ------------------------------------------------------
     def update(self):
@@ -273,32 +310,52 @@ class Trainer:
             return
         g = self.grad
         n = self.n
-        den = 32 * N
+        half = 8 * N
+        den = 16 * N
         cv = self.clip_value
         for i in range(n):
-            v = (2 * g[i] + 16 * N) // den          # Q.20 sum -> Q.16 mean, rounded half up
+            v = (g[i] + half) // den                # Q.20 sum -> Q.16 mean, rounded half up
             if cv is not None:
                 v = -cv if v < -cv else (cv if v > cv else v)
             g[i] = v
         if self.clip_norm is not None:
-            ss = 0
-            for i in range(n):
-                ss += g[i] * g[i]
-            norm = isqrt(ss)                        # Q.16
-            mx = self.clip_norm
-            if norm > mx:
-                for i in range(n):
-                    g[i] = (2 * g[i] * mx + norm) // (2 * norm)
+            self._clip_norm(g, n)
         wd = self.weight_decay
         if wd:
             w = self.master
             for i in range(n):
-                g[i] += (wd * w[i] + 32768) >> 16
+                g[i] += mul16(wd, w[i])
         self.opt.step(self.master, g, n)
         for i in range(n):
             g[i] = 0
         self._sync_to_model()
         self.n_targets = 0
+
+    def _clip_norm(self, g, n):
+        # norm = |g| in a scale 2^s where the sum of squares stays below 2^30 (docs, 7)
+        big = 0
+        for i in range(n):
+            v = g[i]
+            v = -v if v < 0 else v
+            if v > big:
+                big = v
+        s = 0
+        lim = self._norm_lim
+        while (big >> s) > lim:
+            s += 1
+        ss = 0
+        for i in range(n):
+            v = g[i]
+            v = (-v if v < 0 else v) >> s
+            ss += v * v
+        norm = isqrt(ss)                            # |g| / 2^s, Q.16
+        c = self.clip_norm
+        if norm > (c >> s):                         # |g| > c
+            # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
+            f = (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm
+            for i in range(n):
+                v = g[i]
+                g[i] = (v >> 15) * f + (((v & 32767) * f + 16384) >> 15)   # r15(g * f)
 
     def train_sequence(self, xs, ys):
         """One sequence, one update. Returns the sequence's loss (Q8.8)."""
@@ -313,7 +370,10 @@ class Trainer:
         den = self._loss_den
         self._loss_num = 0
         self._loss_den = 0
-        return (2 * num + den) // (2 * den) if den else 0
+        if not den:
+            return 0
+        q = num // den                          # round half up, without doubling num
+        return q + 1 if 2 * (num - q * den) >= den else q
 
     def evaluate(self, dataset):
         """Mean loss (Q8.8) over a dataset, no gradients kept."""
@@ -334,13 +394,15 @@ class Trainer:
 
     def _eval_loss(self, y, yt):
         if self.loss == "ce":
-            self._loss_num += NEG_LN[y[yt]]
-            self._loss_den += 1
+            self._add_loss(NEG_LN[y[yt]], 1)
             return
+        se = 0
         for o in range(len(y)):
             err = y[o] - yt[o]
-            self._loss_num += err * err
-        self._loss_den += 256 * len(y)
+            err = -err if err < 0 else err
+            err = _ERR if err > _ERR else err
+            se += (err * err + 128) >> 8
+        self._add_loss(se, len(y))
 
     def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
             restore_best=False, schedule=None, callback=None, verbose=True):

@@ -49,13 +49,13 @@ def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
 
 
 def gru_step_full(x, h, w_ih, w_hh, b_ih, b_hh):
-    """-> h' and r, z, n (B,3H) (lib's work buffer)."""
+    """-> h' and r, z, n, hn (B,4H) (lib's work buffer; hn = W_hn h + b_hn, kept for backward)."""
     H = h.shape[1]
     rz = sigmoid(gates(x, h, w_ih[:2 * H], w_hh[:2 * H], b_ih[:2 * H], b_hh[:2 * H]))
     r, z = rz[:, :H], rz[:, H:]
     hn = rnd(h @ w_hh[2 * H:].T + (b_hh[2 * H:] << 8))
     n = tanh(rnd(x @ w_ih[2 * H:].T + (b_ih[2 * H:] << 8) + r * hn))
-    return rnd((256 - z) * n + z * h), np.concatenate([rz, n], axis=1)
+    return rnd((256 - z) * n + z * h), np.concatenate([rz, n, hn], axis=1)
 
 
 def dense_step(x, w, b, act):

@@ -1,14 +1,17 @@
 """Optimizers on int64 arrays: mirrors lib/tinyrnn/optim.py (spec: docs/arithmetic.md, 7).
 
 Master weights w and gradients g are Q.16, hyperparameters Q.16 ints,
-second moments Q.24. Every update is applied to the whole flat array at once.
+second moments Q.24, optimizer state saturated at +-S. Every update is applied
+to the whole flat array at once. int64 holds every product exactly, so r16(a * b)
+is computed directly (lib splits it to stay below 2^30; the integer is the same).
 """
 import math
 
 import numpy as np
 
 ONE16 = 65536
-I32 = 2**30 - 1      # lib saturates optimizer state at +-(2^30 - 1)
+S = 2**29 - 1        # optimizer state and normalised steps saturate at +-S
+WMAX = 2**23 - 1
 
 
 def parse_q16(value):
@@ -27,8 +30,15 @@ def r16(v):
     return (v + 32768) >> 16
 
 
-def sat32(v):
-    return np.clip(v, -I32, I32)
+def sat(v, lim=S):
+    return np.clip(v, -lim, lim)
+
+
+def sq8(g):
+    """min(S, r8(g^2)): Q.24 squares of Q.16 values."""
+    g = np.asarray(g, np.int64)
+    a = np.minimum(np.abs(g), 2**20)            # beyond 2^20 the square is far past the cap anyway
+    return np.minimum((a * a + 128) >> 8, S)
 
 
 def isqrt(v):
@@ -44,6 +54,11 @@ def isqrt(v):
 def div_round(num, den):
     """floor(num / den + 1/2) for den > 0."""
     return (2 * num + den) // (2 * den)
+
+
+def step_ratio(m, d):
+    """sat(round(m * 4096 / d)): the normalised step, Q.16."""
+    return sat(div_round(m * 4096, d))
 
 
 class SGD:
@@ -65,9 +80,8 @@ class Momentum:
         self.v = np.zeros(n, np.int64)
 
     def step(self, w, g):
-        m = r16(self.mu * self.v) + g
-        self.v = sat32(m)
-        return w - r16(self.lr * m)
+        self.v = sat(r16(self.mu * self.v) + g)
+        return w - r16(self.lr * self.v)
 
 
 class RMSprop:
@@ -78,14 +92,12 @@ class RMSprop:
         self.s = np.zeros(n, np.int64)
 
     def step(self, w, g):
-        a = self.alpha
-        self.s = sat32(r16(a * self.s) + r16((ONE16 - a) * ((g * g + 128) >> 8)))
-        d = 16 * (isqrt(self.s) + self.eps)
-        return w - div_round(self.lr * g, d)
+        self.s = self.s + r16((ONE16 - self.alpha) * (sq8(g) - self.s))
+        return w - r16(self.lr * step_ratio(g, isqrt(self.s) + self.eps))
 
 
 class Adam:
-    """w -= a_t * m / (sqrt(v) + eps_t), a_t = lr sqrt(1 - b2^t) / (1 - b1^t), eps_t = eps sqrt(1 - b2^t)."""
+    """w -= a_t * m / (sqrt(v) + eps_t), a_t = min(1, lr sqrt(1 - b2^t) / (1 - b1^t)), eps_t = eps sqrt(1 - b2^t)."""
 
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
         self.lr, self.b1, self.b2 = parse_q16(lr), parse_q16(beta1), parse_q16(beta2)
@@ -103,12 +115,11 @@ class Adam:
         k1 = ONE16 - self.b1t
         k2 = ONE16 - self.b2t
         s2 = ONE16 if k2 >= ONE16 else math.isqrt(k2 << 14) << 1
-        a = div_round(self.lr * s2, k1)
+        a = min(ONE16, S, div_round(r16(self.lr * s2) << 16, k1))
         eps = max(1, r16(self.eps * s2))
-        self.m = sat32(r16(b1 * self.m) + r16((ONE16 - b1) * g))
-        self.v = sat32(r16(b2 * self.v) + r16((ONE16 - b2) * ((g * g + 128) >> 8)))
-        d = 16 * (isqrt(self.v) + eps)
-        return w - div_round(a * self.m, d)
+        self.m = self.m + r16((ONE16 - b1) * (g - self.m))
+        self.v = self.v + r16((ONE16 - b2) * (sq8(g) - self.v))
+        return w - r16(a * step_ratio(self.m, isqrt(self.v) + eps))
 
 
 class StepDecay:

@@ -1,8 +1,10 @@
 """BPTT training on int64 batches: mirrors lib/tinyrnn/train.py (spec: docs/arithmetic.md, 7).
 
 The sequences of a mini-batch run side by side (B = batch) when they have the
-same length, one after another otherwise; either way the integer sums equal
-lib's, which runs them one after another.
+same length, one after another otherwise. Gradient sums saturate at +-G after
+every addition, as lib's accumulators do, so the order of the additions is part
+of the result: the contributions are applied as lib makes them, sequence by
+sequence, window by window, from the last step of a window to its first.
 """
 import math
 
@@ -16,6 +18,9 @@ from .rng import Rng
 from .tables import NEG_LN
 
 WMAX = 2**23 - 1
+G = bw.G
+D = bw.D
+ERR = 32767          # an output error counts at most this much in the loss figure
 GATES = {"elman": 1, "lstm": 4, "gru": 3}
 
 
@@ -32,7 +37,9 @@ class Trainer:
         self.names = [n for n, _ in param_shapes(model.desc)]
         self.master = {k: v.astype(np.int64) << 8 for k, v in model.params.items()}
         self.grad = {k: np.zeros_like(v) for k, v in model.params.items()}
-        self.opt.bind(sum(v.size for v in model.params.values()))
+        self.n = sum(v.size for v in model.params.values())
+        self.norm_lim = math.isqrt((2**30 - 1) // self.n)
+        self.opt.bind(self.n)
         self.n_targets = 0
         self.loss_num = 0
         self.loss_den = 0
@@ -47,10 +54,16 @@ class Trainer:
         if not self.stateful:
             m.reset(B)
         k = self.window or T
+        self._contrib = []          # (parameter name, (B, ...) contributions), in lib's order per sequence
         for s in range(0, T, k):
             e = min(T, s + k)
             cache = self._forward(xs, s, e)
             self._backward(cache, ys, s, e, T)
+        g = self.grad
+        for b in range(B):          # lib adds one sequence after another, saturating every time
+            for name, c in self._contrib:
+                g[name] = np.clip(g[name] + c[b], -G, G)
+        self._contrib = None
 
     def _forward(self, xs, s, e):
         m, p = self.model, self.model.params
@@ -82,7 +95,7 @@ class Trainer:
         return [p["%s_l%d" % (n, l)] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
     def _backward(self, cache, ys, s, e, T):
-        m, p, g = self.model, self.model.params, self.grad
+        m, p, g = self.model, self.model.params, self._contrib
         L = len(m.spec)
         dh = [np.zeros_like(m.h[l]) for l in range(L)]
         dc = [np.zeros_like(m.h[l]) for l in range(L)]
@@ -103,8 +116,8 @@ class Trainer:
                     wn = pre + "weight" if pre else "weight_l%d" % l
                     bn = pre + "bias" if pre else "bias_l%d" % l
                     gw, gb, dup = bw.dense_backward(p[wn], act, ent["x"], ent["h1"], dup)
-                    g[wn] += gw
-                    g[bn] += gb
+                    g.append((wn, gw))
+                    g.append((bn, gb))
                     continue
                 d = bw.dsat(dh[l] + dup)
                 w_ih, w_hh, b_ih, b_hh = self._w(l)
@@ -112,11 +125,11 @@ class Trainer:
                     grads, dup, dh[l], dc[l] = bw.lstm_backward(w_ih, w_hh, ent["x"], ent["h0"], ent["c0"],
                                                               ent["work"], ent["c1"], d, dc[l])
                 elif kind == "gru":
-                    grads, dup, dh[l] = bw.gru_backward(w_ih, w_hh, b_hh, ent["x"], ent["h0"], ent["work"], d)
+                    grads, dup, dh[l] = bw.gru_backward(w_ih, w_hh, ent["x"], ent["h0"], ent["work"], d)
                 else:
                     grads, dup, dh[l] = bw.elman_backward(w_ih, w_hh, ent["x"], ent["h0"], ent["h1"], d)
                 for name, gr in zip(("weight_ih", "bias_ih", "weight_hh", "bias_hh"), grads):
-                    g["%s_l%d" % (name, l)] += gr
+                    g.append(("%s_l%d" % (name, l), gr))
 
     def _loss_delta(self, y, yt):
         B, O = y.shape
@@ -124,13 +137,17 @@ class Trainer:
         if self.loss == "ce":
             d = 16 * y
             d[np.arange(B), yt] -= 4096
-            self.loss_num += int(NEG_LN[y[np.arange(B), yt]].sum())
-            self.loss_den += B
+            for b in range(B):
+                self._add_loss(int(NEG_LN[y[b, yt[b]]]), 1)
             return d
         err = y - yt
-        self.loss_num += int((err * err).sum())
-        self.loss_den += 256 * O * B
-        return (64 * err + O) // (2 * O)
+        for b in range(B):
+            self._add_loss(_squared(err[b]), O)
+        return bw.dsat((64 * err + O) // (2 * O))
+
+    def _add_loss(self, v, n):
+        self.loss_num = min(G, self.loss_num + v)
+        self.loss_den += n
 
     # ---- update ----------------------------------------------------------
     def update(self):
@@ -138,14 +155,11 @@ class Trainer:
         if N == 0:
             return
         flat_g = np.concatenate([self.grad[n].ravel() for n in self.names])
-        assert np.abs(flat_g).max(initial=0) <= 2**30 - 1, "gradient accumulator overflow"
-        gq = (2 * flat_g + 16 * N) // (32 * N)
+        gq = (flat_g + 8 * N) // (16 * N)
         if self.clip_value is not None:
             gq = np.clip(gq, -self.clip_value, self.clip_value)
         if self.clip_norm is not None:
-            norm = math.isqrt(sum(int(v) * int(v) for v in gq))       # exact, beyond int64 if need be
-            if norm > self.clip_norm:
-                gq = (2 * gq * self.clip_norm + norm) // (2 * norm)
+            gq = self._clip_norm(gq)
         w = np.concatenate([self.master[n].ravel() for n in self.names])
         if self.weight_decay:
             gq = gq + r16(self.weight_decay * w)
@@ -159,6 +173,21 @@ class Trainer:
             self.grad[n][...] = 0
             at += size
         self.n_targets = 0
+
+    def _clip_norm(self, g):
+        """|g| computed in a scale 2^s where n squares stay below 2^30; the factor in Q.15."""
+        a = np.abs(g)
+        big = int(a.max(initial=0))
+        s = 0
+        while (big >> s) > self.norm_lim:
+            s += 1
+        norm = math.isqrt(int(((a >> s) ** 2).sum()))
+        c = self.clip_norm
+        self.clipped = norm > (c >> s)
+        if not self.clipped:
+            return g
+        f = (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm
+        return (g * f + 16384) >> 15
 
     def take_loss(self):
         num, den = self.loss_num, self.loss_den
@@ -189,12 +218,9 @@ class Trainer:
 
     def _eval_loss(self, y, yt):
         if self.loss == "ce":
-            self.loss_num += int(NEG_LN[y[0, int(yt[0])]])
-            self.loss_den += 1
+            self._add_loss(int(NEG_LN[y[0, int(yt[0])]]), 1)
             return
-        err = y - yt
-        self.loss_num += int((err * err).sum())
-        self.loss_den += 256 * y.shape[1]
+        self._add_loss(_squared((y - yt)[0]), y.shape[1])
 
     def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
             restore_best=False, schedule=None, callback=None, verbose=False):
@@ -238,3 +264,8 @@ class Trainer:
         self.opt.lr = lr0
         return history
 
+
+def _squared(err):
+    """The loss figure's sum over outputs: r8(min(|err|, 32767)^2) each (Q8.8)."""
+    e = np.minimum(np.abs(np.asarray(err, np.int64)), ERR)
+    return int(((e * e + 128) >> 8).sum())
