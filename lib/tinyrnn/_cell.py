@@ -113,19 +113,26 @@ def dot_split(p, i, x, n, k, h, m, hi, lo):
 class Cell:
     """What every recurrent layer holds: views into the model's buffers, made once.
     p: its parameters; h: its state (also its output; an LSTM's is h then c);
-    work: scratch for the gates; fast: the plain loops are safe (see fits)."""
+    work: scratch for the gates; flags: bit 0 set when the plain loops are safe
+    (see fits); kern: the step kernel (bytecode or viper, see kernels.py)."""
 
-    def __init__(self, n_in, n_hid, p, h, work):
+    def __init__(self, n_in, n_hid, p, h, work, kern):
         self.n_in = n_in
         self.n_hid = n_hid
         self.p = p
         self.h = h
         self.work = work
-        self.fast = False
+        self.flags = 0
+        self.kern = kern
 
     def bound(self, x_max):
         """Choose the loop for inputs up to x_max in magnitude (after the weights change)."""
-        self.fast = fits(self.p, self.GATES * self.n_hid, self.n_in, self.n_hid, 2, x_max)
+        self.flags = 1 if fits(self.p, self.GATES * self.n_hid, self.n_in, self.n_hid, 2, x_max) else 0
+
+    def step(self, x):
+        """One time step in place; returns the state view (the output is its first n_hid values)."""
+        self.kern(self.p, x, self.h, self.work, self.n_in, self.n_hid, self.flags)
+        return self.h
 
     def reset(self):
         h = self.h

@@ -14,50 +14,55 @@ ACTS = ("identity", "sigmoid", "tanh", "softmax")
 
 class Dense:
     """One dense layer on views into the model's buffers: p its parameters,
-    weight (O, I) then bias (O,), as torch.nn.Linear; h (O,) its output."""
+    weight (O, I) then bias (O,), as torch.nn.Linear; h (O,) its output.
+    flags: bit 0 set when the plain loop is safe (see _cell.fits), the activation above it."""
 
-    def __init__(self, n_in, n_out, act, p, h):
+    KERNEL = "dense_step"
+
+    def __init__(self, n_in, n_out, act, p, h, kern):
         self.n_in = n_in
         self.n_hid = n_out
         self.act = act        # index into ACTS
         self.p = p
         self.h = h
-        self.fast = False
+        self.work = None
+        self.flags = act << 1
+        self.kern = kern
 
     def bound(self, x_max):
         """Choose the loop for inputs up to x_max in magnitude (see _cell.fits)."""
-        self.fast = fits(self.p, self.n_hid, self.n_in, 0, 1, x_max)
+        self.flags = (self.act << 1) | (1 if fits(self.p, self.n_hid, self.n_in, 0, 1, x_max) else 0)
 
     def step(self, x):
-        I = self.n_in
-        O = self.n_hid
-        p = self.p
-        y = self.h
-        act = self.act
-        fast = self.fast
-        b = O * I
-        k = 0
-        for o in range(O):
-            if fast:
-                a = p[b + o] << 8
-                for j in range(I):
-                    a += p[k] * x[j]
-                    k += 1
-                a = (a + 128) >> 8
-            else:
-                a = dot_split(p, o * I, x, I, 0, x, 0, p[b + o], 128)
-            a = -32768 if a < -32768 else (32767 if a > 32767 else a)
-            if act == SIGMOID:
-                a = sigmoid(a)
-            elif act == TANH:
-                a = tanh(a)
-            y[o] = a
-        if act == SOFTMAX:
-            softmax(y, O)
-        return y
+        self.kern(self.p, x, self.h, None, self.n_in, self.n_hid, self.flags)
+        return self.h
 
     def reset(self):
         pass
+
+
+def dense_step(p, x, y, work, I, O, flags):
+    """y <- act(W x + b); flags: bit 0 the plain loop is safe, bits 1-2 the activation (ACTS)."""
+    act = flags >> 1
+    b = O * I
+    k = 0
+    for o in range(O):
+        if flags & 1:
+            a = p[b + o] << 8
+            for j in range(I):
+                a += p[k] * x[j]
+                k += 1
+            a = (a + 128) >> 8
+        else:
+            a = dot_split(p, o * I, x, I, 0, x, 0, p[b + o], 128)
+        a = -32768 if a < -32768 else (32767 if a > 32767 else a)
+        if act == SIGMOID:
+            a = sigmoid(a)
+        elif act == TANH:
+            a = tanh(a)
+        y[o] = a
+    if act == SOFTMAX:
+        softmax(y, O)
 
 
 def softmax(y, n):

@@ -13,12 +13,11 @@ class Elman(Cell):
 
     GATES = 1
     WORK = 1
+    KERNEL = "elman_step"
 
-    def step(self, x):
-        H = self.n_hid
-        h = self.h
-        pre = self.work
-        gates(pre, self.p, 1, x, h, self.n_in, H, 0, H, self.fast)
-        for u in range(H):          # every pre-activation used the old h; now replace it
-            h[u] = tanh(pre[u])
-        return h
+
+def elman_step(p, x, h, pre, I, H, flags):
+    """One Elman step in place: h <- tanh(W_ih x + b_ih + W_hh h + b_hh). flags bit 0: plain loops safe."""
+    gates(pre, p, 1, x, h, I, H, 0, H, flags & 1)
+    for u in range(H):          # every pre-activation used the old h; now replace it
+        h[u] = tanh(pre[u])

@@ -18,19 +18,18 @@ class LSTM(Cell):
 
     GATES = 4
     WORK = 4
+    KERNEL = "lstm_step"
 
-    def step(self, x):
-        H = self.n_hid
-        hc = self.h
-        p = self.work
-        gates(p, self.p, 4, x, hc, self.n_in, H, 0, 4 * H, self.fast)
-        for u in range(H):
-            i = sigmoid(p[u])
-            f = sigmoid(p[H + u])
-            g = tanh(p[2 * H + u])
-            o = sigmoid(p[3 * H + u])
-            v = (f * hc[H + u] + i * g + 128) >> 8
-            v = -32768 if v < -32768 else (32767 if v > 32767 else v)
-            hc[H + u] = v
-            hc[u] = (o * tanh(v) + 128) >> 8      # |o * tanh| <= 256 * 256: never saturates
-        return hc
+
+def lstm_step(p, x, hc, pre, I, H, flags):
+    """One LSTM step in place: hc <- h', c'; pre <- the gate pre-activations. flags bit 0: plain loops safe."""
+    gates(pre, p, 4, x, hc, I, H, 0, 4 * H, flags & 1)
+    for u in range(H):
+        i = sigmoid(pre[u])
+        f = sigmoid(pre[H + u])
+        g = tanh(pre[2 * H + u])
+        o = sigmoid(pre[3 * H + u])
+        v = (f * hc[H + u] + i * g + 128) >> 8
+        v = -32768 if v < -32768 else (32767 if v > 32767 else v)
+        hc[H + u] = v
+        hc[u] = (o * tanh(v) + 128) >> 8      # |o * tanh| <= 256 * 256: never saturates

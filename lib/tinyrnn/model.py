@@ -12,6 +12,7 @@
 # memoryviews into them, made once here, so step() allocates nothing.
 from array import array
 
+from . import kernels as _kernels
 from ._cell import MAX_ROW, zeros
 from .dense import ACTS, Dense
 from .elman import Elman
@@ -121,8 +122,10 @@ def _numel(shape):
 class Model:
     """A stack of recurrent/dense layers and an optional head; see the module comment."""
 
-    def __init__(self, desc, seed=1):
+    def __init__(self, desc, seed=1, kernels=None):
         spec = parse(desc)
+        kind = _kernels.name(kernels)       # checked before anything is built
+        k = _kernels.inference(kind)
         self.desc = desc
         self.n_inputs = spec[0][1]
         n_params = 0
@@ -148,15 +151,16 @@ class Model:
             p = pv[at:at + n]
             at += n
             if kind == "head" or kind == "dense":
-                layers.append(Dense(n_in, n_out, act, p, sv[s:s + n_out]))
+                layers.append(Dense(n_in, n_out, act, p, sv[s:s + n_out], k.dense_step))
             elif kind == "lstm":
-                layers.append(LSTM(n_in, n_out, p, sv[s:s + 2 * n_out], wv))
+                layers.append(LSTM(n_in, n_out, p, sv[s:s + 2 * n_out], wv, k.lstm_step))
                 s += n_out                     # the cell state
             elif kind == "gru":
-                layers.append(GRU(n_in, n_out, p, sv[s:s + n_out], wv))
+                layers.append(GRU(n_in, n_out, p, sv[s:s + n_out], wv, k.gru_step))
             else:
-                layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv))
+                layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv, k.elman_step))
             s += n_out
+        self.kernels = kind
         self.layers = layers
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
@@ -217,8 +221,9 @@ class Model:
             v = x[j]
             if type(v) is not int or v < -32768 or v > 32767:
                 _bad_input(j, v)
-        for layer in self.layers:
-            x = layer.step(x)
+        for L in self.layers:        # each layer's kernel works in place on its views
+            L.kern(L.p, x, L.h, L.work, L.n_in, L.n_hid, L.flags)
+            x = L.h                  # (an LSTM's h then c: the next layer reads the first n_in)
         return self.output
 
     def run(self, xs):
