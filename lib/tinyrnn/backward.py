@@ -139,6 +139,12 @@ def accumulate(p, g, rows, n_in, n_hid, dax, dah, c, xo, hp, dx, dh, fast):
             dh[k] = col_split(p, w_hh + k, n_hid, dah, rows, dh[k])
 
 
+def copy16(dst, at, src, n):
+    """dst[at:at + n] = src[:n] (the trainer's cache)."""
+    for j in range(n):
+        dst[at + j] = src[j]
+
+
 def act_delta(d, y, act):
     """Delta through an activation from its output y (Q8.8): 1 sigmoid, 2 tanh, else identity."""
     if act == 1:
@@ -158,26 +164,31 @@ def dense_backward(p, g, n_in, n_out, act, c, xo, s1, dy, da, dx, fast):
     accumulate(p, g, n_out, n_in, 0, da, da, c, xo, 0, dx, None, fast)
 
 
-def elman_backward(p, g, n_in, H, c, xo, s0, s1, dh, da, dx, fast):
-    """h' = tanh(a): da = dh (1 - h'^2). dh: dL/dh_t in, dL/dh_{t-1} out."""
+def elman_backward(p, g, n_in, H, c, xo, s0, s1, dh, dup, da, dx, fast):
+    """h' = tanh(a): da = dh (1 - h'^2). dh: dL/dh_t from step t+1 (dup: from the layer
+    above) in, dL/dh_{t-1} out."""
     for u in range(H):
         h = c[s1 + u]
-        v = (dh[u] * (65536 - h * h) + 32768) >> 16
+        v = dh[u] + dup[u]
+        d = -D if v < -D else (D if v > D else v)
+        v = (d * (65536 - h * h) + 32768) >> 16
         da[u] = -D if v < -D else (D if v > D else v)
         dh[u] = 0
     accumulate(p, g, H, n_in, H, da, da, c, xo, s0, dx, dh, fast)
 
 
-def lstm_backward(p, g, n_in, H, c, xo, s0, wk, s1, dh, da, dx, fast):
-    """c' = f c + i g, h' = o tanh(c'). dh holds dL/dh_t then dL/dc_t (2H): in, and
-    dL/dh_{t-1}, dL/dc_{t-1} out. wk: the cached pre-activations i, f, g, o."""
+def lstm_backward(p, g, n_in, H, c, xo, s0, wk, s1, dh, dup, da, dx, fast):
+    """c' = f c + i g, h' = o tanh(c'). dh holds dL/dh_t then dL/dc_t (2H) from step
+    t+1 (dup: dL/dh_t from the layer above) in, and dL/dh_{t-1}, dL/dc_{t-1} out.
+    wk: the cached pre-activations i, f, g, o."""
     for u in range(H):
         i = sigmoid(c[wk + u])
         f = sigmoid(c[wk + H + u])
         gg = tanh(c[wk + 2 * H + u])
         o = sigmoid(c[wk + 3 * H + u])
         tc = tanh(c[s1 + H + u])
-        d = dh[u]
+        v = dh[u] + dup[u]
+        d = -D if v < -D else (D if v > D else v)
         do = (d * tc + 128) >> 8                                   # |do| <= D
         v = dh[H + u] + ((((d * o + 128) >> 8) * (65536 - tc * tc) + 32768) >> 16)
         dc = -D if v < -D else (D if v > D else v)
@@ -198,14 +209,16 @@ def lstm_backward(p, g, n_in, H, c, xo, s0, wk, s1, dh, da, dx, fast):
     accumulate(p, g, 4 * H, n_in, H, da, da, c, xo, s0, dx, dh, fast)
 
 
-def gru_backward(p, g, n_in, H, c, xo, s0, wk, dh, dax, dah, dx, fast):
+def gru_backward(p, g, n_in, H, c, xo, s0, wk, dh, dup, dax, dah, dx, fast):
     """h' = (1 - z) n + z h, n = tanh(a_n), a_n = W_in x + b_in + r hn, hn = W_hn h + b_hn.
-    wk: the cached r, z, n (after activation) and hn. dh: dL/dh_t in, dL/dh_{t-1} out.
-    dax gets the input-side row deltas (r, z, a_n), dah the recurrent-side ones (r, z, hn)."""
+    wk: the cached r, z, n (after activation) and hn. dh: dL/dh_t from step t+1 (dup:
+    from the layer above) in, dL/dh_{t-1} out. dax gets the input-side row deltas
+    (r, z, a_n), dah the recurrent-side ones (r, z, hn)."""
     for u in range(H):
         row = 2 * H + u
         hn = c[wk + 3 * H + u]
-        d = dh[u]
+        v = dh[u] + dup[u]
+        d = -D if v < -D else (D if v > D else v)
         r = c[wk + u]
         z = c[wk + H + u]
         n = c[wk + row]

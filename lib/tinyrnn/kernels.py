@@ -58,3 +58,12 @@ def inference(kind):
     else:
         from . import _bytecode as k
     return k
+
+
+def training(kind):
+    """The module holding the backward, update and copy kernels for `kind`."""
+    if kind == "viper":
+        from . import _viper_train as k
+    else:
+        from . import _bytecode_train as k
+    return k

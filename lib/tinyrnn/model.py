@@ -124,8 +124,8 @@ class Model:
 
     def __init__(self, desc, seed=1, kernels=None):
         spec = parse(desc)
-        kind = _kernels.name(kernels)       # checked before anything is built
-        k = _kernels.inference(kind)
+        kernel_kind = _kernels.name(kernels)        # checked before anything is built
+        k = _kernels.inference(kernel_kind)
         self.desc = desc
         self.n_inputs = spec[0][1]
         n_params = 0
@@ -140,6 +140,7 @@ class Model:
         self.params = zeros("h", n_params)      # each buffer in one allocation of its final size
         self.state = zeros("h", n_state)
         self.work = zeros("h", n_work)
+        self._x = zeros("h", spec[0][1])        # the input, checked and copied: kernels take buffers
         pv = memoryview(self.params)
         sv = memoryview(self.state)
         wv = memoryview(self.work)
@@ -160,7 +161,7 @@ class Model:
             else:
                 layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv, k.elman_step))
             s += n_out
-        self.kernels = kind
+        self.kernels = kernel_kind   # 'viper' or 'bytecode'
         self.layers = layers
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
@@ -195,6 +196,9 @@ class Model:
         """Call after writing parameters directly (model.params, or a view from param()
         kept across steps): each layer re-checks which of its exact loops it may use.
         Loading, init() and training call it themselves. Allocates nothing."""
+        self._dirty = False
+        if self.kernels == "viper":   # native kernels bound their sums per step themselves
+            return
         x_max = 32768                 # the model's input: any Q8.8 value
         for layer in self.layers:
             layer.bound(x_max)
@@ -217,10 +221,13 @@ class Model:
             raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
         if self._dirty:
             self.weights_changed()
+        xb = self._x
         for j in range(n):
             v = x[j]
             if type(v) is not int or v < -32768 or v > 32767:
                 _bad_input(j, v)
+            xb[j] = v
+        x = xb
         for L in self.layers:        # each layer's kernel works in place on its views
             L.kern(L.p, x, L.h, L.work, L.n_in, L.n_hid, L.flags)
             x = L.h                  # (an LSTM's h then c: the next layer reads the first n_in)

@@ -77,23 +77,144 @@ def step_ratio(m, d):
     return -S if t < -S else (S if t > S else t)
 
 
+# ---- the update kernels (bytecode; viper twins in _viper_train.py) -------------
+
+def sgd_update(w, g, n, a):
+    """w -= r16(a g)"""
+    la = lim16(a)
+    for i in range(n):
+        b = g[i]
+        u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
+        v = w[i] - u
+        w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+
+
+def momentum_update(w, g, vel, n, a, mu):
+    """vel = sat_S(r16(mu vel) + g); w -= r16(a vel)"""
+    la = lim16(a)
+    d = ONE16 - mu
+    ld = lim16(d)
+    for i in range(n):
+        b = vel[i]
+        # r16(mu v), as v + r16(-(1 - mu) v): the same integer, one small product
+        m = b + ((32768 - d * b) >> 16) if -ld <= b <= ld else mul16(mu, b)
+        m += g[i]
+        b = -S if m < -S else (S if m > S else m)
+        vel[i] = b
+        u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
+        v = w[i] - u
+        w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+
+
+def rmsprop_update(w, g, s, n, a, c, eps):
+    """s += r16(c (sq(g) - s)); w -= r16(a ratio(g, isqrt(s) + eps)), c = 1 - alpha"""
+    la = lim16(a)
+    lc = lim16(c)
+    for i in range(n):
+        gi = g[i]
+        b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - s[i]
+        v = s[i] + ((c * b + 32768) >> 16 if -lc <= b <= lc else mul16(c, b))
+        s[i] = v
+        t = step_ratio(gi, isqrt(v) + eps)
+        u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
+        v = w[i] - u
+        w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+
+
+def adam_update(w, g, m, v, n, a, c1, c2, eps):
+    """m += r16(c1 (g - m)); v += r16(c2 (sq(g) - v)); w -= r16(a ratio(m, isqrt(v) + eps))"""
+    l1 = lim16(c1)
+    l2 = lim16(c2)
+    la = lim16(a)
+    for i in range(n):
+        gi = g[i]
+        b = gi - m[i]
+        mi = m[i] + ((c1 * b + 32768) >> 16 if -l1 <= b <= l1 else mul16(c1, b))
+        m[i] = mi
+        b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - v[i]
+        vi = v[i] + ((c2 * b + 32768) >> 16 if -l2 <= b <= l2 else mul16(c2, b))
+        v[i] = vi
+        t = step_ratio(mi, isqrt(vi) + eps)
+        u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
+        x = w[i] - u
+        w[i] = -_WMAX - 1 if x < -_WMAX - 1 else (_WMAX if x > _WMAX else x)
+
+
+def grad_mean(g, n, N, cv):
+    """g = clamp((g + 8N) // (16N), -cv, cv): Q.20 sums to Q.16 means (cv 0: no clamp)."""
+    half = 8 * N
+    den = 16 * N
+    for i in range(n):
+        v = (g[i] + half) // den
+        if cv:
+            v = -cv if v < -cv else (cv if v > cv else v)
+        g[i] = v
+
+
+def max_abs(g, n):
+    """max |g[i]|"""
+    big = 0
+    for i in range(n):
+        v = g[i]
+        v = -v if v < 0 else v
+        if v > big:
+            big = v
+    return big
+
+
+def sum_sq(g, n, s):
+    """sum (|g[i]| >> s)^2 (the caller picks s so that it stays below 2^30)"""
+    ss = 0
+    for i in range(n):
+        v = g[i]
+        v = (-v if v < 0 else v) >> s
+        ss += v * v
+    return ss
+
+
+def scale_q15(g, n, f):
+    """g = r15(g f) for 0 <= f < 2^15: split so that no product passes 2^30"""
+    for i in range(n):
+        v = g[i]
+        g[i] = (v >> 15) * f + (((v & 32767) * f + 16384) >> 15)
+
+
+def add_decay(g, w, n, wd):
+    """g += r16(wd w)"""
+    for i in range(n):
+        g[i] += mul16(wd, w[i])
+
+
+def to_q88(p, w, n):
+    """The model's Q8.8 weights from the Q8.16 masters (which stay in [-2^23, 2^23 - 1])."""
+    for i in range(n):
+        v = (w[i] + 128) >> 8
+        p[i] = 32767 if v > 32767 else v
+
+
+def from_q88(w, p, n):
+    for i in range(n):
+        w[i] = p[i] << 8
+
+
+def zero32(g, n):
+    for i in range(n):
+        g[i] = 0
+
+
+# ---- the optimizers ---------------------------------------------------------
+
 class SGD:
     """w -= lr * g"""
 
     def __init__(self, lr="0.01"):
         self.lr = q16(lr, "lr", 1, ONE16)
 
-    def bind(self, n):
-        pass
+    def bind(self, n, k):
+        self.k = k                              # the kernels: bytecode or viper (kernels.py)
 
     def step(self, w, g, n):
-        a = self.lr
-        la = lim16(a)
-        for i in range(n):
-            b = g[i]
-            u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
-            v = w[i] - u
-            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+        self.k.sgd_update(w, g, n, self.lr)
 
 
 class Momentum:
@@ -104,26 +225,12 @@ class Momentum:
         self.mu = q16(momentum, "momentum", 0, ONE16 - 1)
         self.v = None
 
-    def bind(self, n):
+    def bind(self, n, k):
+        self.k = k
         self.v = zeros("i", n)                  # Q.16
 
     def step(self, w, g, n):
-        a = self.lr
-        la = lim16(a)
-        mu = self.mu
-        d = ONE16 - mu
-        ld = lim16(d)
-        vel = self.v
-        for i in range(n):
-            b = vel[i]
-            # r16(mu v), as v + r16(-(1 - mu) v): the same integer, one small product
-            m = b + ((32768 - d * b) >> 16) if -ld <= b <= ld else mul16(mu, b)
-            m += g[i]
-            b = -S if m < -S else (S if m > S else m)
-            vel[i] = b
-            u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
-            v = w[i] - u
-            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+        self.k.momentum_update(w, g, self.v, n, self.lr, self.mu)
 
 
 class RMSprop:
@@ -137,25 +244,12 @@ class RMSprop:
         self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.s = None
 
-    def bind(self, n):
+    def bind(self, n, k):
+        self.k = k
         self.s = zeros("i", n)                  # Q.24
 
     def step(self, w, g, n):
-        a = self.lr
-        la = lim16(a)
-        c = ONE16 - self.alpha
-        lc = lim16(c)
-        eps = self.eps
-        s = self.s
-        for i in range(n):
-            gi = g[i]
-            b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - s[i]
-            v = s[i] + ((c * b + 32768) >> 16 if -lc <= b <= lc else mul16(c, b))
-            s[i] = v
-            t = step_ratio(gi, isqrt(v) + eps)
-            u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
-            v = w[i] - u
-            w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
+        self.k.rmsprop_update(w, g, self.s, n, self.lr, ONE16 - self.alpha, self.eps)
 
 
 class Adam:
@@ -174,17 +268,14 @@ class Adam:
         self.m = None
         self.v = None
 
-    def bind(self, n):
+    def bind(self, n, k):
+        self.k = k
         self.m = zeros("i", n)                  # Q.16
         self.v = zeros("i", n)                  # Q.24
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
 
     def step(self, w, g, n):
-        c1 = ONE16 - self.b1
-        c2 = ONE16 - self.b2
-        l1 = lim16(c1)
-        l2 = lim16(c2)
         self.b1t = mul16(self.b1, self.b1t)
         self.b2t = mul16(self.b2, self.b2t)
         k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16, >= 1
@@ -192,24 +283,9 @@ class Adam:
         # sqrt(1 - b2^t) in Q.16 from a Q.15 root: k2 << 14 stays a small int
         s2 = ONE16 if k2 >= ONE16 else isqrt(k2 << 14) << 1
         a = div_round(mul16(self.lr, s2), 16, k1)           # a_t, Q.16
-        a = ONE16 if a > ONE16 else a
-        la = lim16(a)
         eps = (self.eps * s2 + 32768) >> 16                 # eps_t, Q.12, at least 1/4096
-        eps = 1 if eps < 1 else eps
-        m = self.m
-        v = self.v
-        for i in range(n):
-            gi = g[i]
-            b = gi - m[i]
-            mi = m[i] + ((c1 * b + 32768) >> 16 if -l1 <= b <= l1 else mul16(c1, b))
-            m[i] = mi
-            b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - v[i]
-            vi = v[i] + ((c2 * b + 32768) >> 16 if -l2 <= b <= l2 else mul16(c2, b))
-            v[i] = vi
-            t = step_ratio(mi, isqrt(vi) + eps)
-            u = (a * t + 32768) >> 16 if -la <= t <= la else mul16(a, t)
-            x = w[i] - u
-            w[i] = -_WMAX - 1 if x < -_WMAX - 1 else (_WMAX if x > _WMAX else x)
+        self.k.adam_update(w, g, self.m, self.v, n, ONE16 if a > ONE16 else a,
+                           ONE16 - self.b1, ONE16 - self.b2, 1 if eps < 1 else eps)
 
 
 class StepDecay:

@@ -19,10 +19,11 @@
 from array import array
 
 from . import backward as bw
+from . import kernels as _kernels
 from ._cell import zeros
 from ._tables_train import NEG_LN
 from .dense import SOFTMAX
-from .optim import SGD, mul16, q16
+from .optim import SGD, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
 
@@ -83,7 +84,8 @@ class Trainer:
         self.n = n
         # the largest |g| >> s whose square, summed n times, stays below 2^30 (clip by norm)
         self._norm_lim = isqrt(1073741823 // n)
-        self.opt.bind(n)
+        self.k = _kernels.training(model.kernels)      # the model's kind: bytecode or viper
+        self.opt.bind(n, self.k)
         self.master = zeros("i", n)
         self.grad = zeros("i", n)
         self._bfast = bytearray(len(model.layers))      # per layer: backward.fits_cols bits
@@ -113,6 +115,7 @@ class Trainer:
         self._ddown = zeros("i", widest)
         self._dax = zeros("i", dwork)
         self._dah = zeros("i", dwork)
+        self._x = zeros("h", model.n_inputs)   # the input step, copied: kernels take buffers
         self.sync_from_model()
         self.n_targets = 0          # target steps accumulated since the last update
         self._loss_num = 0
@@ -121,23 +124,18 @@ class Trainer:
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
         """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
-        p = self.model.params
-        w = self.master
-        for i in range(self.n):
-            w[i] = p[i] << 8
+        self.k.from_q88(self.master, self.model.params, self.n)
         self._bounds()
 
     def _sync_to_model(self):
-        p = self.model.params
-        w = self.master
-        for i in range(self.n):
-            v = (w[i] + 128) >> 8          # the optimizer keeps w in [-2^23, 2^23 - 1]
-            p[i] = 32767 if v > 32767 else v
+        self.k.to_q88(self.model.params, self.master, self.n)
         self._bounds()
 
     def _bounds(self):
         # the weights changed: which exact loops each layer may use, forward and backward
         self.model.weights_changed()
+        if self.model.kernels == "viper":      # native kernels bound their sums per step
+            return
         l = 0
         for plan in self._plan:
             layer = plan[0]
@@ -203,30 +201,27 @@ class Trainer:
     def _forward(self, xs, s, e):
         c = self.cache
         st = self._stride
+        copy = self.k.copy16
+        xb = self._x
         for t in range(s, e):
             x = xs[t]
+            for j in range(len(xb)):
+                xb[j] = x[j]
+            x = xb
             base = (t - s) * st
             for plan in self._plan:
-                layer = plan[0]              # (one by one: a, b = x, y with more than 3 names builds a tuple)
+                L = plan[0]              # (one by one: a, b = x, y with more than 3 names builds a tuple)
                 I = plan[2]
                 S = plan[4]
                 W = plan[5]
                 o = base + plan[7]
-                for j in range(I):
-                    c[o + j] = x[j]
-                h = layer.h
-                o += I
-                for j in range(S):
-                    c[o + j] = h[j]
-                x = layer.step(x)
-                o += S
+                copy(c, o, x, I)                     # the layer's input
+                copy(c, o + I, L.h, S)               # its state before the step
+                L.kern(L.p, x, L.h, L.work, I, L.n_hid, L.flags)
+                x = L.h
                 if W:
-                    wk = layer.work
-                    for j in range(W):
-                        c[o + j] = wk[j]
-                o += W
-                for j in range(S):
-                    c[o + j] = h[j]
+                    copy(c, o + I + S, L.work, W)    # its work buffer
+                copy(c, o + I + S + W, L.h, S)       # its state after
 
     def _backward(self, ys, s, e, T):
         c = self.cache
@@ -242,6 +237,7 @@ class Trainer:
         ddown = self._ddown
         dax = self._dax
         dah = self._dah
+        k = self.k
         for t in range(e - 1, s - 1, -1):
             base = (t - s) * st
             out = plans[top]
@@ -263,17 +259,13 @@ class Trainer:
                 p = layer.p
                 fast = self._bfast[l]
                 if kind == "Dense":
-                    bw.dense_backward(p, gview, I, H, layer.act, c, xo, s1, dup, dax, ddown, fast)
+                    k.dense_backward(p, gview, I, H, layer.act, c, xo, s1, dup, dax, ddown, fast)
+                elif kind == "GRU":
+                    k.gru_backward(p, gview, I, H, c, xo, s0, wk, dn, dup, dax, dah, ddown, fast)
+                elif kind == "LSTM":
+                    k.lstm_backward(p, gview, I, H, c, xo, s0, wk, s1, dn, dup, dax, ddown, fast)
                 else:
-                    for u in range(H):
-                        v = dn[u] + dup[u]
-                        dn[u] = -_D if v < -_D else (_D if v > _D else v)
-                    if kind == "GRU":
-                        bw.gru_backward(p, gview, I, H, c, xo, s0, wk, dn, dax, dah, ddown, fast)
-                    elif kind == "LSTM":
-                        bw.lstm_backward(p, gview, I, H, c, xo, s0, wk, s1, dn, dax, ddown, fast)
-                    else:
-                        bw.elman_backward(p, gview, I, H, c, xo, s0, s1, dn, dax, ddown, fast)
+                    k.elman_backward(p, gview, I, H, c, xo, s0, s1, dn, dup, dax, ddown, fast)
                 dup, ddown = ddown, dup
                 l -= 1
 
@@ -310,52 +302,30 @@ class Trainer:
             return
         g = self.grad
         n = self.n
-        half = 8 * N
-        den = 16 * N
-        cv = self.clip_value
-        for i in range(n):
-            v = (g[i] + half) // den                # Q.20 sum -> Q.16 mean, rounded half up
-            if cv is not None:
-                v = -cv if v < -cv else (cv if v > cv else v)
-            g[i] = v
+        k = self.k
+        k.grad_mean(g, n, N, self.clip_value or 0)         # Q.20 sums -> Q.16 means, clipped by value
         if self.clip_norm is not None:
             self._clip_norm(g, n)
-        wd = self.weight_decay
-        if wd:
-            w = self.master
-            for i in range(n):
-                g[i] += mul16(wd, w[i])
+        if self.weight_decay:
+            k.add_decay(g, self.master, n, self.weight_decay)
         self.opt.step(self.master, g, n)
-        for i in range(n):
-            g[i] = 0
+        k.zero32(g, n)
         self._sync_to_model()
         self.n_targets = 0
 
     def _clip_norm(self, g, n):
         # norm = |g| in a scale 2^s where the sum of squares stays below 2^30 (docs, 7)
-        big = 0
-        for i in range(n):
-            v = g[i]
-            v = -v if v < 0 else v
-            if v > big:
-                big = v
+        big = self.k.max_abs(g, n)
         s = 0
         lim = self._norm_lim
         while (big >> s) > lim:
             s += 1
-        ss = 0
-        for i in range(n):
-            v = g[i]
-            v = (-v if v < 0 else v) >> s
-            ss += v * v
-        norm = isqrt(ss)                            # |g| / 2^s, Q.16
+        norm = isqrt(self.k.sum_sq(g, n, s))        # |g| / 2^s, Q.16
         c = self.clip_norm
-        if norm > (c >> s):                         # |g| > c
+        self.clipped = norm > (c >> s)              # |g| > c
+        if self.clipped:
             # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
-            f = (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm
-            for i in range(n):
-                v = g[i]
-                g[i] = (v >> 15) * f + (((v & 32767) * f + 16384) >> 15)   # r15(g * f)
+            self.k.scale_q15(g, n, (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm)
 
     def train_sequence(self, xs, ys):
         """One sequence, one update. Returns the sequence's loss (Q8.8)."""
