@@ -1,7 +1,6 @@
 """The host package as a wheel: it holds every sub-package, the .mjs runners and the files
 it sends to a board, and, installed outside the checkout, finds the board library it carries."""
 import os
-import pathlib
 import subprocess
 import sys
 import tomllib

@@ -6,6 +6,7 @@ the repository's own folders, in an installed wheel the copies it carries.
     device_tests()  device_tests/ (they run on MicroPython)
     checkout()      the repository root, or None when running from a wheel
     build_dir()     where generated files go: the checkout's build/, else ./build
+    shown(path)     a path as messages show it (relative to the checkout)
     node_modules()  the npm folder with the pinned MicroPython WebAssembly build
     import_board()  a module of the board library, imported under CPython
 """
@@ -56,8 +57,15 @@ def device_tests():
 
 
 def build_dir():
-    root = checkout()
-    return (root if root else pathlib.Path.cwd()) / "build"
+    return (checkout() or pathlib.Path.cwd()) / "build"
+
+
+def shown(path):
+    """`path` as messages show it: relative to the checkout (or the current folder) when inside it."""
+    try:
+        return pathlib.Path(path).resolve().relative_to(checkout() or pathlib.Path.cwd())
+    except ValueError:
+        return pathlib.Path(path)
 
 
 def node_modules():
@@ -69,8 +77,9 @@ def node_modules():
     candidates = []
     if os.environ.get(NODE_MODULES_ENV):
         candidates.append(pathlib.Path(os.environ[NODE_MODULES_ENV]))
-    if checkout():
-        candidates.append(checkout() / "tools" / "node_modules")
+    root = checkout()
+    if root:
+        candidates.append(root / "tools" / "node_modules")
     candidates.append(pathlib.Path.cwd() / "node_modules")
     for c in candidates:
         if (c / WASM_PACKAGE).is_dir():

@@ -394,15 +394,8 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
         check_header(out_dir / (py.stem + ".mpy"), board_mpy)
     out("compiled %d module%s, %d cached (mpy %s by %s) in %s"
         % (len(compiled), "" if len(compiled) == 1 else "s", len(sources) - len(compiled), compiler.emits,
-           compiler.label, _rel(out_dir)))
+           compiler.label, paths.shown(out_dir)))
     return out_dir, compiled
-
-
-def _rel(path):
-    try:
-        return str(pathlib.Path(path).resolve().relative_to(paths.checkout() or pathlib.Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 # -- what to upload ----------------------------------------------------------------
@@ -713,7 +706,7 @@ def run(port=None, fs_dir=None, heap=None, **kw):
             except vboard.VirtualBoardError as e:
                 raise DeployError("virtual board: %s" % e)
             try:
-                say("virtual board on %s, flash in %s" % (port, _rel(board.fs_dir)))
+                say("virtual board on %s, flash in %s" % (port, paths.shown(board.fs_dir)))
                 deploy(port, **kw)
             finally:
                 board.stop()

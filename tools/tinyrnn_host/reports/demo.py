@@ -12,7 +12,6 @@
    check the outputs equal the board's, bit for bit.
 """
 import ast
-import pathlib
 import shutil
 import subprocess
 import sys
@@ -59,13 +58,6 @@ def app_constant(name):
     raise KeyError(name)
 
 
-def _rel(path):
-    try:
-        return path.relative_to(paths.checkout() or pathlib.Path.cwd())
-    except ValueError:
-        return path
-
-
 def run(port, build):
     t0 = time.time()
     app = paths.examples() / APP
@@ -76,12 +68,12 @@ def run(port, build):
         print("    " + line)
     if r.returncode:
         raise SystemExit("deploy failed")
-    say("3/5", "training on the board: mpremote run %s" % _rel(app))
+    say("3/5", "training on the board: mpremote run %s" % paths.shown(app))
     lines = mpremote(port, "run", str(app), stream=True)
     outputs = next(ast.literal_eval(l.split(None, 1)[1]) for l in lines if l.startswith("OUTPUTS"))
     build.mkdir(parents=True, exist_ok=True)
     local = build / "demo.bin"
-    say("4/5", "pulling the weights back: mpremote cp :demo.bin %s" % _rel(local))
+    say("4/5", "pulling the weights back: mpremote cp :demo.bin %s" % paths.shown(local))
     mpremote(port, "cp", ":demo.bin", str(local))
     desc, _ = weights_io.load(local)
     say("5/5", "host: %s (%d bytes, CRC32 0x%08x) -> NumPy mirror, same test sequence"
@@ -112,7 +104,7 @@ def main(port=None, heap=131072):
     fs.mkdir(parents=True)
     say("1/5", "starting the virtual board (MicroPython WebAssembly under Node.js, %d-byte heap)" % heap)
     with vboard.VirtualBoard(heap_bytes=heap, fs_dir=fs, time_limit=600) as port:
-        print("    port %s; its flash is %s" % (port, _rel(fs)))
+        print("    port %s; its flash is %s" % (port, paths.shown(fs)))
         run(port, build)
     return 0
 
