@@ -1,6 +1,7 @@
 """The host package as a wheel: it holds every sub-package, the .mjs runners and the files
 it sends to a board, and, installed outside the checkout, finds the board library it carries."""
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -29,9 +30,16 @@ def test_checkout_paths_are_the_repository_folders():
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of what pyproject.toml names: setuptools builds in the source
+    # tree, and its build/ there would keep files this checkout has since removed.
+    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
+    skip = shutil.ignore_patterns("node_modules", "__pycache__", "*.egg-info")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    for name in ("tools", "lib", "examples", "device_tests"):
+        shutil.copytree(ROOT / name, src / name, ignore=skip)
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
-                        "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=300)
+                        "-w", str(out), str(src)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     (whl,) = out.glob("tinyrnn-*.whl")
     return whl
