@@ -71,6 +71,16 @@ def test_train_refuses_bad_sizes_and_one_out_for_all_tasks(capsys):
     assert interop.TASKS == tuple(sorted(host_train.TASKS))
 
 
+def test_missing_webassembly_build_is_an_error_not_a_traceback(tmp_path, monkeypatch, capsys):
+    (tmp_path / "x.py").write_text("print(1)\n")
+    monkeypatch.setattr(paths, "node_modules", lambda: None)
+    assert cli.main(["run", str(tmp_path / "x.py")]) == 2
+    err = capsys.readouterr().err
+    assert "tinyrnn run: error: the MicroPython WebAssembly build" in err and "make setup" in err
+    assert cli.main(["deploy", "--fs", str(tmp_path / "fs"), "--build-dir", str(tmp_path / "build")]) == 2
+    assert "deploy: error: virtual board: the MicroPython WebAssembly build" in capsys.readouterr().err
+
+
 def test_run_reports_the_heap_cap(tmp_path, capfd):
     if paths.node_modules() is None:
         pytest.skip("tools/node_modules missing (make setup)")

@@ -21,6 +21,10 @@ WASM_PACKAGE = "@micropython/micropython-webassembly-pyscript"
 NODE_MODULES_ENV = "TINYRNN_NODE_MODULES"
 
 
+class SetupError(RuntimeError):
+    """Something to install first (Node.js, the WebAssembly build); the message says how."""
+
+
 def checkout():
     """The repository root when this package runs from a checkout, else None."""
     root = PACKAGE_DIR.parent.parent     # tools/tinyrnn_host -> the repository
@@ -91,7 +95,7 @@ def node_env():
     """The environment for the .mjs runners: they load the WebAssembly build from node_modules()."""
     found = node_modules()
     if found is None:
-        raise FileNotFoundError(
+        raise SetupError(
             "the MicroPython WebAssembly build (%s) is missing: run `make setup` in a checkout, "
             "or `npm install %s@1.27.0` and point %s at that node_modules"
             % (WASM_PACKAGE, WASM_PACKAGE, NODE_MODULES_ENV))

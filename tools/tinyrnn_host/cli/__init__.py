@@ -4,8 +4,10 @@ Subcommands import what they need when they run, so `tinyrnn --help` needs
 neither NumPy nor torch. Boards are named as mpremote names them (--port).
 """
 import argparse
+import sys
 
-from .. import __version__
+from .. import __version__, paths
+from ..board.vboard import VirtualBoardError
 from . import board, interop, reports
 
 EPILOG = """\
@@ -40,4 +42,8 @@ def parser():
 def main(argv=None):
     """Entry point of the `tinyrnn` console script; returns the exit code."""
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (paths.SetupError, VirtualBoardError) as e:
+        print("tinyrnn %s: error: %s" % (args.command, e), file=sys.stderr)
+        return 2

@@ -63,7 +63,7 @@ class VMResult:
 def node_binary():
     node = shutil.which("node")
     if node is None:
-        raise RuntimeError("Node.js not found on PATH: the MicroPython VM needs it")
+        raise paths.SetupError("Node.js not found on PATH: the MicroPython VM needs it")
     return node
 
 
@@ -92,10 +92,7 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
     raises StopIteration (e.g. "next(g)" for a generator yielding once per epoch).
     """
     node = node_binary()
-    try:
-        env = paths.node_env()
-    except FileNotFoundError as e:
-        raise RuntimeError(str(e))
+    env = paths.node_env()
     with tempfile.TemporaryDirectory(prefix="mpvm-") as tmp:
         tmp = pathlib.Path(tmp)
         lib = paths.board_lib()

@@ -86,7 +86,7 @@ class VirtualBoard:
             raise VirtualBoardError("already started")
         try:
             env = paths.node_env()
-        except FileNotFoundError as e:
+        except paths.SetupError as e:
             raise VirtualBoardError(str(e))
         if self._own_fs:
             self.fs_dir = pathlib.Path(tempfile.mkdtemp(prefix="vboard-fs-"))
