@@ -2,7 +2,7 @@
 # article in shared/seeds: given only the first digit, reproduce the other ten
 # (each output is fed back as the next input). Trained on the board.
 #   on a board:  mpremote connect PORT cp -r lib/tinyrnn :lib/ + run examples/digits.py
-#   on the VM:   python tools/run_example.py examples/digits.py --heap 131072
+#   on the VM:   tinyrnn examples digits --heap 131072
 import gc
 import time
 

@@ -1,7 +1,7 @@
 # A GRU learns XOR on the board (the C++ anchor's gru_xor example, trained in
 # integer arithmetic). Each step shows two bits; the target is their XOR.
 #   on a board:  mpremote connect PORT cp -r lib/tinyrnn :lib/ + run examples/gru_xor.py
-#   on the VM:   python tools/run_example.py examples/gru_xor.py --heap 65536
+#   on the VM:   tinyrnn examples gru_xor --heap 65536
 import time
 
 from tinyrnn.model import Model

@@ -1,6 +1,6 @@
 # An LSTM learns to predict the next sample of a sine wave, trained on the board.
 #   on a board:  mpremote connect PORT cp -r lib/tinyrnn :lib/ + run examples/lstm_sine.py
-#   on the VM:   python tools/run_example.py examples/lstm_sine.py --heap 65536
+#   on the VM:   tinyrnn examples lstm_sine --heap 65536
 import time
 
 from tinyrnn.model import Model

@@ -1,6 +1,6 @@
 # A tour of tinyrnn's Q8.8 core, runnable on a board or the VM:
 #   mpremote connect PORT run examples/q88_tour.py     (lib/tinyrnn copied to the board's /lib)
-#   PYTHONPATH=tools .venv/bin/python -m mpvm examples/q88_tour.py   (on the MicroPython VM)
+#   tinyrnn run examples/q88_tour.py                    (on the MicroPython VM)
 from tinyrnn import act, q88
 from tinyrnn.rng import Rng
 

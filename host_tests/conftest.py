@@ -1,7 +1,6 @@
-import pathlib
-import sys
+"""The host package (tinyrnn_host) is imported as installed: `make setup` installs it
+editable into .venv. Tests that run the board library under CPython `import tinyrnn`:
+that is lib/, not the host package; paths.import_board puts its folder on sys.path."""
+from tinyrnn_host import paths
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-for p in (ROOT / "tools", ROOT / "lib"):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+paths.import_board("tinyrnn")

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-import mpvm
-from mirror import cells as mirror_cells
-from mirror.model import Model as MirrorModel
+from tinyrnn_host.board import mpvm
+from tinyrnn_host.mirror import cells as mirror_cells
+from tinyrnn_host.mirror.model import Model as MirrorModel
 from tinyrnn.model import Model as LibModel
 
 KINDS = ["elman", "lstm", "gru"]

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-import run_example
-from run_example import CAPS, ROOT
+from tinyrnn_host import paths
+from tinyrnn_host.reports import run_example
+from tinyrnn_host.reports.run_example import CAPS
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +23,7 @@ def result(stdout, **match):
 
 
 def run(name):
-    res, _ = run_example.run_example(ROOT / "examples" / (name + ".py"), CAPS[name], echo=False)
+    res, _ = run_example.run_example(paths.examples() / (name + ".py"), CAPS[name], echo=False)
     assert not res.heap_grew and res.peak_alloc < CAPS[name]
     return res.stdout
 

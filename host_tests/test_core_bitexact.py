@@ -9,10 +9,10 @@ lookup and of to_str; 100,000 PRNG draws per stream.
 import numpy as np
 import pytest
 
-import mpvm
-from mirror import act as m_act
-from mirror import q88 as m_q88
-from mirror.rng import Rng as MRng
+from tinyrnn_host.board import mpvm
+from tinyrnn_host.mirror import act as m_act
+from tinyrnn_host.mirror import q88 as m_q88
+from tinyrnn_host.mirror.rng import Rng as MRng
 from tinyrnn import act as l_act
 from tinyrnn import q88 as l_q88
 from tinyrnn.rng import Rng as LRng

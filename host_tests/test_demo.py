@@ -1,9 +1,10 @@
 """`make demo`, end to end on the virtual board: deploy, train on the board, pull
 the weights back with mpremote, bit-exact check on the host. (make test has
 already set the project up, so make's setup step is a no-op here.)"""
+import pathlib
 import subprocess
 
-from run_example import ROOT
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def test_demo_runs_and_is_bit_exact():

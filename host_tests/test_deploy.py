@@ -1,4 +1,4 @@
-"""tools/deploy.py against the virtual board (tools/vboard), through the real mpremote CLI.
+"""board/deploy.py (`tinyrnn deploy`) against the virtual board (board/vboard), through the real mpremote CLI.
 
 Each test starts its own board on a fresh flash folder (a time limit bounds
 it), compiles into its own build folder, and checks that no board process is
@@ -15,8 +15,9 @@ import time
 
 import pytest
 
-import deploy
-import vboard
+from tinyrnn_host import cli, paths
+from tinyrnn_host.board import deploy
+from tinyrnn_host.board import vboard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
@@ -26,7 +27,7 @@ TIME_LIMIT = 90
 pytestmark = [
     pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
                        reason="Node.js not installed"),
-    pytest.mark.skipif(not vboard.NODE_MODULES.is_dir(), reason="tools/node_modules missing (make setup)"),
+    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
 ]
 
 
@@ -133,7 +134,7 @@ def test_older_board_gets_the_older_compiler(tmp_path):
 def test_make_deploy_twice_uploads_nothing_the_second_time(tmp_path):
     """The `make deploy` path: no --port, the tool starts a virtual board on a
     persistent flash folder; the second run finds every file in place."""
-    cmd = [sys.executable, str(ROOT / "tools" / "deploy.py"), "--fs", str(tmp_path / "flash"),
+    cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--fs", str(tmp_path / "flash"),
            "--build-dir", str(tmp_path / "build")]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -217,7 +218,7 @@ def test_mpy_version_mismatch_is_a_clear_error(board, tmp_path, monkeypatch, cap
 
     monkeypatch.setattr(deploy, "probe", old_board)
     monkeypatch.setattr(deploy, "installed_compilers", lambda: installed_only)
-    code = deploy.main(["--port", port, "--build-dir", str(tmp_path / "build")])
+    code = cli.main(["deploy", "--port", port, "--build-dir", str(tmp_path / "build")])
     err = capsys.readouterr().err
     assert code == 2
     assert "mpy version mismatch: the board (MicroPython 1.18.0) loads .mpy v5" in err
@@ -313,7 +314,7 @@ def test_killed_upload_leaves_the_old_weights(board, tmp_path):
     run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
     new = make_weights(tmp_path / "big.bin", BIG, seed=4)
 
-    cmd = [sys.executable, str(ROOT / "tools" / "deploy.py"), "--port", port, "--build-dir", str(tmp_path / "build"),
+    cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port, "--build-dir", str(tmp_path / "build"),
            "--weights", str(tmp_path / "big.bin"), "--weights-name", "model.bin"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     seen = []

@@ -8,8 +8,8 @@ import pathlib
 
 import numpy as np
 
-from mirror import act, q88
-from mirror.rng import Rng
+from tinyrnn_host.mirror import act, q88
+from tinyrnn_host.mirror.rng import Rng
 
 DEVICE = pathlib.Path(__file__).resolve().parent.parent / "device_tests"
 
@@ -84,7 +84,7 @@ def test_rng_goldens_are_the_mirrors():
 
 
 def test_model_goldens_are_the_mirrors():
-    from mirror.model import Model
+    from tinyrnn_host.mirror.model import Model
     cases = constant("test_model.py", "CASES")
     want = {}
     for name, desc in cases.items():
@@ -99,9 +99,9 @@ def test_model_goldens_are_the_mirrors():
 
 
 def test_train_goldens_are_the_mirrors():
-    from mirror import optim
-    from mirror.model import Model
-    from mirror.train import Trainer
+    from tinyrnn_host.mirror import optim
+    from tinyrnn_host.mirror.model import Model
+    from tinyrnn_host.mirror.train import Trainer
     make = {"sgd": lambda: optim.SGD(lr="0.1"), "momentum": lambda: optim.Momentum(lr="0.05"),
             "rmsprop": lambda: optim.RMSprop(lr="0.01"), "adam": lambda: optim.Adam(lr="0.02")}
     xs, ys = constant("test_train.py", "XS"), constant("test_train.py", "YS")

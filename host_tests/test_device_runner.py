@@ -1,7 +1,8 @@
 """The device-test runner reports failures, errors and heap growth instead of passing them."""
 import shutil
 
-import run_device_tests
+from tinyrnn_host import paths
+from tinyrnn_host.board import run_device_tests
 
 BAD = '''
 import harness
@@ -18,7 +19,7 @@ def test_hog():
 
 
 def test_runner_counts_failures_and_heap_growth(tmp_path, capfd):
-    shutil.copy(run_device_tests.TESTS / "harness.py", tmp_path / "harness.py")
+    shutil.copy(paths.device_tests() / "harness.py", tmp_path / "harness.py")
     (tmp_path / "test_bad.py").write_text(BAD)
     passed, failed = run_device_tests.run_on_vm(tmp_path / "test_bad.py", 65536, mpy=False)
     out = capfd.readouterr().out
@@ -29,7 +30,7 @@ def test_runner_counts_failures_and_heap_growth(tmp_path, capfd):
 
 
 def test_vm_reports_micropython_tracebacks():
-    import mpvm
+    from tinyrnn_host.board import mpvm
     import pytest
     with pytest.raises(mpvm.MicroPythonError, match="ZeroDivisionError: q88.div: division by zero"):
         mpvm.run_vm("from tinyrnn import q88\nq88.div(1, 0)")

@@ -9,9 +9,9 @@ relative size error is printed by -s.
 import numpy as np
 import pytest
 
-from mirror.model import Model
-from mirror.train import Trainer
-from reference import model as ref
+from tinyrnn_host.mirror.model import Model
+from tinyrnn_host.mirror.train import Trainer
+from tinyrnn_host.reference import model as ref
 
 CASES = [(kind, loss, targets, window)
          for kind in ("elman", "lstm", "gru")
@@ -67,7 +67,7 @@ def test_integer_gradients_agree_with_float(kind, loss, targets, window):
 
 def test_sign_check_catches_a_wrong_gradient(monkeypatch):
     # a GRU backward that forgets the reset gate's effect on the candidate must fail the check
-    from mirror import backward as bw
+    from tinyrnn_host.mirror import backward as bw
     real = bw.gru_backward
 
     def broken(w_ih, w_hh, x, h_prev, work, dh):

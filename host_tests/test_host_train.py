@@ -1,6 +1,6 @@
-"""tools/host_train.py: float64 training on the host, quantised to a Q8.8 weights file.
+"""interop/host_train.py (`tinyrnn train`): float64 training on the host, quantised to a Q8.8 weights file.
 
-Measured with the defaults (GRU 32, seed 0; `python tools/host_train.py --task all`,
+Measured with the defaults (GRU 32, seed 0; `tinyrnn train --task all`,
 6-10 s on the 2-core dev machine):
   sine   MSE      float 5.88e-05, Q8.8 1.27e-04, gap +6.9e-05 (repeating the last sample: 2.5e-02);
                   the float model on the Q8.8 weights and rounded inputs: 8.29e-05, so input
@@ -13,10 +13,11 @@ tones accuracy >= 0.95 both ways, |gap| <= 0.02.
 import numpy as np
 import pytest
 
-import host_train as ht
-import mpvm
-import weights_io
-from mirror import q88
+from tinyrnn_host import cli
+from tinyrnn_host.interop import host_train as ht
+from tinyrnn_host.board import mpvm
+from tinyrnn_host.interop import weights_io
+from tinyrnn_host.mirror import q88
 
 N_VM = 3          # held-out sequences run on the VM, per task
 
@@ -92,15 +93,15 @@ def test_board_runs_the_file_like_the_mirror(trained):
 
 def test_cli(tmp_path, capsys):
     out = tmp_path / "t.bin"
-    assert ht.main(["--task", "tones", "--kind", "lstm", "--hidden", "8,4", "--epochs", "1", "--out", str(out)]) == 0
+    assert cli.main(["train", "--task", "tones", "--kind", "lstm", "--hidden", "8,4", "--epochs", "1", "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "tones  1-lstm8-lstm4-4 softmax" in text and "wrote %s" % out in text
     desc, _ = weights_io.load(out)
     assert [(d["kind"], d["hidden"]) for d in desc["layers"]] == [("lstm", 8), ("lstm", 4)]
     crc = weights_io.file_crc(out)
-    ht.main(["--task", "tones", "--kind", "lstm", "--hidden", "8,4", "--epochs", "1", "--out", str(out)])
+    cli.main(["train", "--task", "tones", "--kind", "lstm", "--hidden", "8,4", "--epochs", "1", "--out", str(out)])
     assert weights_io.file_crc(out) == crc                        # seeded: the same file again
     with pytest.raises(SystemExit):
-        ht.main(["--hidden", "32,x"])
+        cli.main(["train", "--hidden", "32,x"])
     with pytest.raises(ValueError, match="task 'speech' is not one of"):
         ht.train("speech")

@@ -14,8 +14,9 @@ import threading
 
 import pytest
 
-import gen_mip
-import vboard
+from tinyrnn_host import paths
+from tinyrnn_host.board import gen_mip
+from tinyrnn_host.board import vboard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
@@ -25,12 +26,12 @@ def test_package_json_lists_exactly_lib_tinyrnn():
     pkg = json.loads((ROOT / "package.json").read_text())
     files = sorted(p.name for p in LIB.glob("*.py"))
     assert pkg["urls"] == [["tinyrnn/" + f, "lib/tinyrnn/" + f] for f in files], \
-        "package.json is out of date: run `python tools/gen_mip.py --write`"
+        "package.json is out of date: run `tinyrnn mip --write`"
     for dest, src in pkg["urls"]:
         assert (ROOT / src).is_file()
     assert re.fullmatch(r"\d+\.\d+\.\d+", pkg["version"])
     assert set(pkg) <= {"urls", "version", "deps", "hashes"}    # the keys mip reads (and version)
-    assert gen_mip.main([]) == 0                                # the checker agrees, byte for byte
+    assert gen_mip.main() == 0                                # the checker agrees, byte for byte
 
 
 def test_github_source_resolves_to_the_repository_layout():
@@ -45,7 +46,7 @@ def test_github_source_resolves_to_the_repository_layout():
 
 
 @pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"), reason="Node.js not installed")
-@pytest.mark.skipif(not vboard.NODE_MODULES.is_dir(), reason="tools/node_modules missing (make setup)")
+@pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)")
 def test_mip_install_on_the_virtual_board(tmp_path):
     handler = functools.partial(_QuietHandler, directory=str(ROOT))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

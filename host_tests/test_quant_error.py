@@ -1,5 +1,5 @@
 """Quantisation error of the Q8.8 cells against the float64 reference on the same
-quantised weights (tools/quant_error.py prints the table quoted in the README).
+quantised weights (`tinyrnn quant-error` prints the table quoted in the README).
 
 Measured (seed 1, 32 x 100 steps): max 0.72..1.46 LSB, mean 0.26..0.32 LSB.
 Bounds: every Q8.8 op adds at most 0.5 LSB of rounding and the tables at most
@@ -10,7 +10,7 @@ one LSB per step would break them.
 """
 import pytest
 
-import quant_error
+from tinyrnn_host.reports import quant_error
 
 
 @pytest.mark.parametrize("kind", quant_error.KINDS)
@@ -24,8 +24,8 @@ def test_quantisation_error_bounded(kind, hidden):
 
 def test_error_measure_detects_a_wrong_model(monkeypatch):
     # the same measurement must see a real mistake: here, a GRU whose update is z * n + (1 - z) * h
-    from mirror import cells
-    from mirror.act import sigmoid, tanh
+    from tinyrnn_host.mirror import cells
+    from tinyrnn_host.mirror.act import sigmoid, tanh
 
     def swapped_gru(x, h, w_ih, w_hh, b_ih, b_hh):
         H = h.shape[1]

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 import torch
 
-import reference as R
-from reference import model as reference_model
-from reference.activations import ACTIVATIONS
-from reference.gru import gru_backward
-from reference.torch_interop import TorchModel, to_numpy, to_tensors, to_torch, torch_names
+from tinyrnn_host import reference as R
+from tinyrnn_host.reference import model as reference_model
+from tinyrnn_host.reference.activations import ACTIVATIONS
+from tinyrnn_host.reference.gru import gru_backward
+from tinyrnn_host.reference.torch_interop import TorchModel, to_numpy, to_tensors, to_torch, torch_names
 
 H_STEP = 1e-3
 FLOOR = 1e-6

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-import reference as R
-from reference import optim, train
-from reference.torch_interop import to_tensors, to_torch, torch_names
+from tinyrnn_host import reference as R
+from tinyrnn_host.reference import optim, train
+from tinyrnn_host.reference.torch_interop import to_tensors, to_torch, torch_names
 
 TOL = 1e-10
 

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-import reference
-from reference import model as reference_model
-from reference.activations import sigmoid
-from reference.torch_interop import TorchModel, params_from_state_dict, to_numpy, to_tensors, to_torch
+from tinyrnn_host import reference
+from tinyrnn_host.reference import model as reference_model
+from tinyrnn_host.reference.activations import sigmoid
+from tinyrnn_host.reference.torch_interop import TorchModel, params_from_state_dict, to_numpy, to_tensors, to_torch
 
 KINDS = ["elman", "lstm", "gru"]
 GATES = {"elman": 1, "lstm": 4, "gru": 3}

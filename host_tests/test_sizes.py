@@ -2,7 +2,7 @@
 within the bound we commit to: under 3x the C++ anchor's bytes (tinymind,
 non-trainable Q8.8). Measured (make sizes): Elman 544 (2.83x), LSTM 672
 (1.75x), GRU 640 (1.90x), MLP 2-3-1 480 bytes."""
-import sizes
+from tinyrnn_host.reports import sizes
 
 INFERENCE = ["tinyrnn", "tinyrnn._cell", "tinyrnn._tables", "tinyrnn.act", "tinyrnn.dense",
              "tinyrnn.elman", "tinyrnn.gru", "tinyrnn.lstm", "tinyrnn.model", "tinyrnn.rng"]

@@ -1,4 +1,4 @@
-"""PyTorch <-> tinyrnn weights files (tools/torch_import.py).
+"""PyTorch <-> tinyrnn weights files (interop/torch_import.py: `tinyrnn import-torch`, `export-torch`).
 
 Round trips are exact (every parameter comes back as its quantised value q / 256); a
 PyTorch model imported to a file runs on the MicroPython VM bit for bit like the NumPy
@@ -7,13 +7,13 @@ fail with messages that say what is wrong.
 
 Output error bound, Q8.8 model vs the ORIGINAL float PyTorch model (unquantised weights),
 input 2 -> cell -> nn.Linear(H, 1), 3 seeds x 32 sequences x 100 steps of sines, in LSB
-of the output, the worst seed (`python tools/torch_import.py error`):
+of the output, the worst seed (`tinyrnn torch-error`):
   PyTorch's default init:  max 2.76 (elman 64), 2.29 (gru 8), 1.73 (lstm 32); mean <= 1.38
   recurrent weights x3:    gru/lstm max 6.37 (gru 32x2), 3.97 (gru 64); mean <= 2.86
                            elman: up to 357 -- a tanh RNN with gain 3 is chaotic, and the float
                            reference on the SAME quantised weights strays as far, so it is
                            arithmetic, not import (not asserted).
-The float reference on the same quantised weights is within ~2.5 LSB (tools/quant_error.py);
+The float reference on the same quantised weights is within ~2.5 LSB (`tinyrnn quant-error`);
 weight quantisation (|dw| <= 1/512 per weight) adds about as much again, so we assert
 max <= 4 LSB (mean <= 2) at default init and max <= 8 LSB (mean <= 4) for gru/lstm at x3. Most
 of it is a steady offset per model: the rounding of each weight is fixed, so it does not
@@ -25,11 +25,12 @@ import pytest
 import torch
 from torch import nn
 
-import mpvm
-import torch_import as ti
-import weights_io
-from mirror.model import Model as MirrorModel
-from reference.torch_interop import TorchModel
+from tinyrnn_host.board import mpvm
+from tinyrnn_host import cli
+from tinyrnn_host.interop import torch_import as ti
+from tinyrnn_host.interop import weights_io
+from tinyrnn_host.mirror.model import Model as MirrorModel
+from tinyrnn_host.reference.torch_interop import TorchModel
 
 CELL = {"elman": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 ACT = {"identity": lambda a: a, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
@@ -83,11 +84,11 @@ ROUND_TRIPS = [
 def test_round_trip_is_exact(label, layers, n_in, n_out, act, tmp_path):
     net = Net(layers, n_in, n_out, act, scale=2.0, seed=3)
     torch.save(net.state_dict(), tmp_path / "in.pt")
-    assert ti.main(["import", str(tmp_path / "in.pt"), str(tmp_path / "m.bin"), "--head-act", act]) == 0
+    assert cli.main(["import-torch", str(tmp_path / "in.pt"), str(tmp_path / "m.bin"), "--head-act", act]) == 0
     desc, params = weights_io.load(tmp_path / "m.bin")
     assert [(d["kind"], d["hidden"]) for d in desc["layers"]] == [(k, h) for k, h, n in layers for _ in range(n)]
     assert desc["head"] == {"out": n_out, "act": act}
-    assert ti.main(["export", str(tmp_path / "m.bin"), str(tmp_path / "out.pt")]) == 0
+    assert cli.main(["export-torch", str(tmp_path / "m.bin"), str(tmp_path / "out.pt")]) == 0
     back = torch.load(tmp_path / "out.pt")
     fresh = Net(layers, n_in, n_out, act, seed=99)
     fresh.load_state_dict(back, strict=True)       # the names and shapes fit the torch modules exactly
@@ -149,7 +150,7 @@ def test_saturation_is_reported(capsys, tmp_path):
     assert rows["head.weight"]["max_err"] == pytest.approx(300 - 128)
     assert rows["weight_hh_l0"]["max_err"] <= 0.5 / 256
     torch.save(net.state_dict(), tmp_path / "big.pt")
-    assert ti.main(["import", str(tmp_path / "big.pt"), str(tmp_path / "big.bin"), "--head-act", "identity"]) == 0
+    assert cli.main(["import-torch", str(tmp_path / "big.pt"), str(tmp_path / "big.bin"), "--head-act", "identity"]) == 0
     out = capsys.readouterr().out
     line = [l for l in out.splitlines() if l.startswith("head.weight")][0]
     assert line.split()[:4] == ["head.weight", "fc.weight", "2x4", "2"]
@@ -303,19 +304,19 @@ def test_export_refuses_what_torch_cannot_hold(tmp_path):
 
 def test_cli_errors(tmp_path, capsys):
     torch.save({"epoch": 3, "optimizer": {}}, tmp_path / "ckpt.pt")
-    assert ti.main(["import", str(tmp_path / "ckpt.pt"), str(tmp_path / "x.bin"), "--head-act", "identity"]) == 1
+    assert cli.main(["import-torch", str(tmp_path / "ckpt.pt"), str(tmp_path / "x.bin"), "--head-act", "identity"]) == 1
     assert "not a state_dict of tensors" in capsys.readouterr().err
     torch.save(nn.GRU(2, 3), tmp_path / "module.pt")          # a whole pickled module
-    assert ti.main(["import", str(tmp_path / "module.pt"), str(tmp_path / "x.bin"), "--head-act", "identity",
+    assert cli.main(["import-torch", str(tmp_path / "module.pt"), str(tmp_path / "x.bin"), "--head-act", "identity",
                     "--no-head"]) == 1
     assert "--unsafe-pickle" in capsys.readouterr().err
-    assert ti.main(["import", str(tmp_path / "module.pt"), str(tmp_path / "x.bin"), "--no-head",
+    assert cli.main(["import-torch", str(tmp_path / "module.pt"), str(tmp_path / "x.bin"), "--no-head",
                     "--unsafe-pickle"]) == 0
     net = Net([("gru", 4, 1)], 2, 1)
     torch.save({"model_state_dict": net.state_dict(), "epoch": 3}, tmp_path / "ckpt2.pt")
-    assert ti.main(["import", str(tmp_path / "ckpt2.pt"), str(tmp_path / "y.bin"), "--head-act", "identity",
+    assert cli.main(["import-torch", str(tmp_path / "ckpt2.pt"), str(tmp_path / "y.bin"), "--head-act", "identity",
                     "--kind", "lstm"]) == 1
     assert "error: rnn.weight_hh_l0 has shape (12, 4)" in capsys.readouterr().err
     assert not (tmp_path / "y.bin").exists()
-    assert ti.main(["export", str(tmp_path / "nothing.bin"), str(tmp_path / "z.pt")]) == 1
+    assert cli.main(["export-torch", str(tmp_path / "nothing.bin"), str(tmp_path / "z.pt")]) == 1
     assert "error:" in capsys.readouterr().err

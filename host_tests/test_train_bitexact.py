@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-import mpvm
-from mirror import optim as m_optim
-from mirror.model import Model as MirrorModel
-from mirror.train import Trainer as MirrorTrainer
+from tinyrnn_host.board import mpvm
+from tinyrnn_host.mirror import optim as m_optim
+from tinyrnn_host.mirror.model import Model as MirrorModel
+from tinyrnn_host.mirror.train import Trainer as MirrorTrainer
 from tinyrnn import optim as l_optim
 from tinyrnn.model import Model as LibModel
 from tinyrnn.train import Trainer as LibTrainer

@@ -1,4 +1,4 @@
-"""The virtual board (tools/vboard) driven by the real `mpremote` CLI.
+"""The virtual board (board/vboard, `tinyrnn vboard`) driven by the real `mpremote` CLI.
 
 Each test starts its own board (about 0.2 s) with a fresh --fs folder, runs
 `mpremote connect <pty> ...` as a subprocess with a timeout, and checks that
@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-import vboard
+from tinyrnn_host import paths
+from tinyrnn_host.board import vboard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 _venv_mpremote = ROOT / ".venv" / "bin" / "mpremote"
@@ -26,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(MPREMOTE is None, reason="mpremote not installed (make setup)"),
     pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
                        reason="Node.js not installed"),
-    pytest.mark.skipif(not vboard.NODE_MODULES.is_dir(), reason="tools/node_modules missing (make setup)"),
+    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
 ]
 
 TIME_LIMIT = 60  # no board outlives a test by more than this
@@ -327,9 +328,9 @@ def test_time_limit(tmp_path):
 
 
 def test_stops_when_the_launcher_dies(tmp_path):
-    code = ("import sys, time; sys.path.insert(0, %r); import vboard\n"
+    code = ("import time; from tinyrnn_host.board import vboard\n"
             "vb = vboard.VirtualBoard(fs_dir=%r, time_limit=60); vb.start()\n"
-            "print(vb.pid, flush=True); time.sleep(60)\n" % (str(ROOT / "tools"), str(tmp_path / "fs")))
+            "print(vb.pid, flush=True); time.sleep(60)\n" % (str(tmp_path / "fs"),))
     launcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     try:
         pid = int(launcher.stdout.readline())
@@ -347,9 +348,8 @@ def test_stops_when_the_launcher_dies(tmp_path):
 
 
 def test_command_line(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "vboard", "--heap", "32768", "--fs", str(tmp_path / "fs"),
-                             "--time-limit", "30"], stdout=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=str(ROOT / "tools")))
+    proc = subprocess.Popen([sys.executable, "-m", "tinyrnn_host", "vboard", "--heap", "32768",
+                             "--fs", str(tmp_path / "fs"), "--time-limit", "30"], stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         assert first.startswith("MicroPython v1.27.0")

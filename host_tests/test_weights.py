@@ -7,9 +7,9 @@ import zlib
 import numpy as np
 import pytest
 
-import mpvm
-import weights_io
-from mirror.model import Model as MirrorModel
+from tinyrnn_host.board import mpvm
+from tinyrnn_host.interop import weights_io
+from tinyrnn_host.mirror.model import Model as MirrorModel
 from tinyrnn import weights
 from tinyrnn.model import Model
 

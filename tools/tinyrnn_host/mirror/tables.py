@@ -4,7 +4,9 @@ import pathlib
 
 import numpy as np
 
-TABLES_PY = pathlib.Path(__file__).resolve().parents[2] / "lib" / "tinyrnn" / "_tables.py"
+from ..paths import board_lib
+
+TABLES_PY = board_lib() / "tinyrnn" / "_tables.py"
 
 
 def load(path=TABLES_PY):

@@ -1,6 +1,6 @@
 """A virtual MicroPython board on a pseudo-terminal, for the real `mpremote`.
 
-    python -m vboard [--heap BYTES] [--fs DIR] [--time-limit SECONDS]   (PYTHONPATH=tools)
+    tinyrnn vboard [--heap BYTES] [--fs DIR] [--time-limit SECONDS]
 
 prints the MicroPython version line and `PORT=/dev/pts/N`, then serves until
 Ctrl-C / SIGTERM / the time limit. Talk to it as to a board on a serial port:
@@ -11,17 +11,16 @@ Ctrl-C / SIGTERM / the time limit. Talk to it as to a board on a serial port:
 
 From Python (tests):
 
-    import vboard
+    from tinyrnn_host.board import vboard
     with vboard.VirtualBoard(heap_bytes=65536, fs_dir=tmp_path, time_limit=60) as port:
         subprocess.run(["mpremote", "connect", port, "ls"], timeout=20)
 
-The board is the pinned MicroPython WebAssembly build (tools/node_modules) run
-by Node.js through tools/vboard/bridge.mjs. The host folder `fs_dir` is the
+The board is the pinned MicroPython WebAssembly build (tinyrnn_host.paths.node_modules:
+tools/node_modules in a checkout) run by Node.js through bridge.mjs beside this file. The host folder `fs_dir` is the
 board's flash: it is synced both ways around every command the board runs,
 and a soft reboot starts a fresh interpreter from it. Without one, a temporary
 folder is used and removed at the end. See docs/virtual-board.md.
 """
-import argparse
 import os
 import pathlib
 import select
@@ -34,9 +33,9 @@ import threading
 import time
 import tty
 
-HERE = pathlib.Path(__file__).resolve().parent
-BRIDGE = HERE / "bridge.mjs"
-NODE_MODULES = HERE.parent / "node_modules"
+from ... import paths
+
+BRIDGE = pathlib.Path(__file__).resolve().with_name("bridge.mjs")
 # Initial heap of the interpreter. The build grows its heap when full (split
 # heap), so this is where `micropython.mem_info()`'s "GC: total" starts, not a
 # hard limit. 128 KiB is a small board's free heap (RP2040-class boards report
@@ -44,7 +43,7 @@ NODE_MODULES = HERE.parent / "node_modules"
 DEFAULT_HEAP = 131072
 START_TIMEOUT = 20.0
 
-__all__ = ["VirtualBoard", "VirtualBoardError", "DEFAULT_HEAP", "main"]
+__all__ = ["VirtualBoard", "VirtualBoardError", "DEFAULT_HEAP", "serve"]
 
 
 class VirtualBoardError(RuntimeError):
@@ -85,9 +84,10 @@ class VirtualBoard:
         """Start the board; return the port path (e.g. /dev/pts/5)."""
         if self.proc is not None:
             raise VirtualBoardError("already started")
-        if not (NODE_MODULES / "@micropython" / "micropython-webassembly-pyscript").is_dir():
-            raise VirtualBoardError("MicroPython WebAssembly build missing: run `cd tools && npm ci` "
-                                    "(or `make setup`)")
+        try:
+            env = paths.node_env()
+        except paths.SetupError as e:
+            raise VirtualBoardError(str(e))
         if self._own_fs:
             self.fs_dir = pathlib.Path(tempfile.mkdtemp(prefix="vboard-fs-"))
         self.fs_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ class VirtualBoard:
             if self.time_limit:
                 cmd += ["--time-limit", str(float(self.time_limit))]
             self.proc = subprocess.Popen(
-                cmd, pass_fds=(master,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                cmd, env=env, pass_fds=(master,), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=self._stderr, start_new_session=True)
         finally:
             # The bridge holds the pty from now on (master, and the slave by path).
@@ -186,21 +186,11 @@ class VirtualBoard:
         return False
 
 
-# -- command line --------------------------------------------------------------
+# -- `tinyrnn vboard` ------------------------------------------------------------
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(
-        prog="python -m vboard",
-        description="Start a virtual MicroPython board on a pseudo-terminal for mpremote.")
-    ap.add_argument("--heap", type=int, default=DEFAULT_HEAP, metavar="BYTES",
-                    help="initial MicroPython heap (grows when full), default %(default)s")
-    ap.add_argument("--fs", metavar="DIR",
-                    help="host folder that is the board's filesystem (default: a temporary one)")
-    ap.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
-                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
-    args = ap.parse_args(argv)
-
-    board = VirtualBoard(heap_bytes=args.heap, fs_dir=args.fs, time_limit=args.time_limit or None)
+def serve(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None):
+    """Run a board until Ctrl-C / SIGTERM / the time limit, printing its port; exit code."""
+    board = VirtualBoard(heap_bytes=heap_bytes, fs_dir=fs_dir, time_limit=time_limit or None)
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -223,7 +213,7 @@ def main(argv=None):
             stop.wait(0.2)
         if stop.is_set():
             return 0
-        if args.time_limit and time.monotonic() - started >= args.time_limit - 1:
+        if time_limit and time.monotonic() - started >= time_limit - 1:
             return 0  # the bridge said "time limit reached"
         print("vboard: the board stopped unexpectedly (code %s)" % board.proc.returncode, file=sys.stderr)
         return 1

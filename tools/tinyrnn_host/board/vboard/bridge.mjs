@@ -2,7 +2,7 @@
 //
 //   node bridge.mjs --fd N --slave /dev/pts/M --fs DIR [--heap BYTES] [--time-limit S]
 //
-// Normally started by the Python launcher (tools/vboard/__init__.py), which
+// Normally started by the Python launcher (vboard/__init__.py), which
 // opens the pty and hands us its master side as fd N. Whatever talks to the
 // slave side (mpremote, pyserial, a terminal program) sees a MicroPython
 // board: friendly REPL, raw REPL, raw-paste mode, soft reboot, a filesystem
@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tty from 'node:tty';
 import { Worker } from 'node:worker_threads';
-import { loadMicroPython } from '@micropython/micropython-webassembly-pyscript';
+import { loadMicroPython } from '../wasm.mjs';
 
 const CTRL_A = 0x01, CTRL_B = 0x02, CTRL_C = 0x03, CTRL_D = 0x04, CTRL_E = 0x05;
 const RAW_BANNER = 'raw REPL; CTRL-B to exit\r\n';

@@ -1,6 +1,6 @@
 // Run one MicroPython script on the pinned WebAssembly build (the test VM).
 //
-//   node tools/mpvm/run.mjs JOB.json RESULT.json
+//   node run.mjs JOB.json RESULT.json    (started by mpvm/__init__.py)
 //
 // JOB: {heapsize, scripts: [src, ...], dirs: [[hostDir, vmDir], ...], files: {vmPath: base64},
 //       collect: [vmPath, ...]}
@@ -11,7 +11,7 @@
 // grew past its initial size iff they differ.
 import fs from "node:fs";
 import path from "node:path";
-import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import { loadMicroPython } from "../wasm.mjs";
 
 const [jobPath, resultPath] = process.argv.slice(2);
 const job = JSON.parse(fs.readFileSync(jobPath, "utf8"));

@@ -1,19 +1,17 @@
 """Quantisation error: the Q8.8 model (NumPy mirror, == lib bit for bit) against the
 float64 reference running the SAME quantised weights and inputs.
 
-    python tools/quant_error.py        (make quant-error)
+    tinyrnn quant-error        (make quant-error)
 
 For each cell at hidden sizes 3, 16 and 32: input 2 -> cell H -> dense 1
 (identity), PyTorch's init drawn by the library PRNG, 32 sequences of 100 steps
 of sine waves with random frequency and phase (amplitude 1). Prints the max and
 mean |Q8.8 output - float output| in LSB (1/256).
 """
-import sys
-
 import numpy as np
 
-from mirror.model import Model
-from reference import model as ref
+from ..mirror.model import Model
+from ..reference import model as ref
 
 KINDS = ("elman", "lstm", "gru")
 HIDDEN = (3, 16, 32)
@@ -51,6 +49,3 @@ def main():
         print("%-6s %6d %14.2f %15.3f" % (k, h, mx, mean))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Deploy tinyrnn to a MicroPython board with mpremote: .mpy files matched to the board, only what changed.
 
-    python tools/deploy.py [--port PORT] [--weights FILE] [--app FILE] [--dry-run]
+    tinyrnn deploy [--port PORT] [--weights FILE] [--app FILE] [--dry-run]
 
 1. asks the board (one `mpremote exec`) for sys.implementation._mpy, its version,
    its lib folder and the sha256 of every file this deploy may touch;
@@ -19,12 +19,11 @@
    weights' model, or a small seeded GRU) whose output must equal the same
    step run by lib/tinyrnn under CPython here.
 
-Without --port it deploys to the virtual board (tools/vboard), started for the
+Without --port it deploys to the virtual board (board/vboard), started for the
 duration of the command on the persistent folder build/vboard-fs, so a second
 run finds everything in place. Every board operation is a real `mpremote` call.
 See docs/deploy.md.
 """
-import argparse
 import ast
 import hashlib
 import json
@@ -36,10 +35,9 @@ import sys
 import tempfile
 import zlib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-LIB = ROOT / "lib" / "tinyrnn"
-BUILD = ROOT / "build" / "mpy"
-VBOARD_FS = ROOT / "build" / "vboard-fs"
+from .. import paths
+from . import device
+
 PACKAGE = "tinyrnn"
 
 # Native architectures, as numbered in the .mpy header and in sys.implementation._mpy >> 10.
@@ -75,7 +73,7 @@ class Board:
         self.timeout = timeout
 
     def mpremote(self, *args, timeout=None):
-        cmd = [sys.executable, "-m", "mpremote", "connect", self.port, *args]
+        cmd = device.mpremote_command(self.port, *args)
         timeout = timeout or self.timeout
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -396,15 +394,8 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
         check_header(out_dir / (py.stem + ".mpy"), board_mpy)
     out("compiled %d module%s, %d cached (mpy %s by %s) in %s"
         % (len(compiled), "" if len(compiled) == 1 else "s", len(sources) - len(compiled), compiler.emits,
-           compiler.label, _rel(out_dir)))
+           compiler.label, paths.shown(out_dir)))
     return out_dir, compiled
-
-
-def _rel(path):
-    try:
-        return str(pathlib.Path(path).resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 # -- what to upload ----------------------------------------------------------------
@@ -502,12 +493,8 @@ def sync_file(board, info, local, remote, report, dry_run=False, out=say):
 # -- weights -------------------------------------------------------------------------
 
 def host_weights_crc(path):
-    """Validate a weights file here (tools/weights_io) before it goes anywhere; its CRC32."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import weights_io
-    except ImportError as e:
-        raise DeployError("cannot check weights files on the host: tools/weights_io.py: %s" % e)
+    """Validate a weights file here (interop/weights_io) before it goes anywhere; its CRC32."""
+    from ..interop import weights_io
     try:
         return weights_io.file_crc(str(path))
     except ValueError as e:
@@ -596,6 +583,7 @@ def _smoke_code(weights_name):
 def host_smoke(lib_dir, weights_file):
     """The same step under CPython with the same lib (in a subprocess: a clean import)."""
     code = _smoke_code(str(weights_file) if weights_file else None)
+    # The board library (not this package) under CPython, from the folder being deployed.
     env = dict(os.environ, PYTHONPATH=str(pathlib.Path(lib_dir).resolve().parent))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     got = records(proc.stdout, "SMOKE")
@@ -624,17 +612,19 @@ def smoke(board, lib_dir, weights_name, weights_file, report, out=say):
 
 # -- the whole deploy -------------------------------------------------------------------
 
-def deploy_lib(board, report, source=False, lib_dir=LIB, build_dir=BUILD, mpy_cross=None,
+def deploy_lib(board, report, source=False, lib_dir=None, build_dir=None, mpy_cross=None,
                extra_files=None, extra_probe=(), dry_run=False, out=say):
     """Probe the board, compile (unless source), sync the package folder.
 
-    extra_files: {name: local} copied into the board's lib folder too (e.g. a test harness).
-    Returns the BoardInfo.
+    lib_dir: the tinyrnn/ folder to deploy (default: paths.board_lib()'s); build_dir: the .mpy
+    cache (default: build/mpy). extra_files: {name: local} copied into the board's lib folder
+    too (e.g. a test harness). Returns the BoardInfo.
     """
     extra_files = extra_files or {}
+    build_dir = build_dir or paths.build_dir() / "mpy"
     info = probe(board, extra=extra_probe, extra_lib=sorted(extra_files))
     report.board = info
-    lib_dir = pathlib.Path(lib_dir)
+    lib_dir = pathlib.Path(lib_dir or paths.board_lib() / PACKAGE)
     if source:
         out("board: MicroPython %s on %s (%s); deploying .py sources" % (info.version_str, info.platform, board.port))
         built = {info.package_dir + "/" + p.name: p for p in sorted(lib_dir.glob("*.py"))}
@@ -659,11 +649,12 @@ def deploy_lib(board, report, source=False, lib_dir=LIB, build_dir=BUILD, mpy_cr
 
 
 def deploy(port, weights=None, weights_name=None, app=None, app_name="main.py", dry_run=False,
-           source=False, lib_dir=LIB, build_dir=BUILD, mpy_cross=None, out=say):
+           source=False, lib_dir=None, build_dir=None, mpy_cross=None, out=say):
     """Deploy to the board at `port` (see the module docstring). Returns a Report."""
     report = Report()
     report.dry_run = dry_run
     board = Board(port)
+    lib_dir = pathlib.Path(lib_dir or paths.board_lib() / PACKAGE)
     if weights:
         weights = pathlib.Path(weights)
         if not weights.is_file():
@@ -700,38 +691,22 @@ def deploy(port, weights=None, weights_name=None, app=None, app_name="main.py", 
     return report
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 epilog="Without --port: the virtual board on build/vboard-fs (tools/vboard).")
-    ap.add_argument("--port", help="the board's serial port, e.g. /dev/ttyACM0 (default: the virtual board)")
-    ap.add_argument("--weights", metavar="FILE", help="a weights file to upload (checked by CRC on the board)")
-    ap.add_argument("--weights-name", metavar="NAME", help="its name on the board (default: the file's name)")
-    ap.add_argument("--app", metavar="FILE", help="an app script to copy to the board")
-    ap.add_argument("--app-name", metavar="NAME", default="main.py", help="its name on the board (default: main.py)")
-    ap.add_argument("--dry-run", action="store_true", help="list what would be uploaded or removed; change nothing")
-    ap.add_argument("--source", action="store_true", help="deploy the .py sources instead of .mpy")
-    ap.add_argument("--mpy-cross", metavar="PATH", help="use this mpy-cross binary")
-    ap.add_argument("--fs", metavar="DIR", default=str(VBOARD_FS),
-                    help="the virtual board's flash folder (default: build/vboard-fs)")
-    ap.add_argument("--heap", type=int, default=None, metavar="BYTES", help="the virtual board's heap")
-    ap.add_argument("--build-dir", metavar="DIR", default=str(BUILD), help="the .mpy cache (default: build/mpy)")
-    args = ap.parse_args(argv)
-    kw = dict(weights=args.weights, weights_name=args.weights_name, app=args.app, app_name=args.app_name,
-              dry_run=args.dry_run, source=args.source, mpy_cross=args.mpy_cross,
-              build_dir=pathlib.Path(args.build_dir))
+def run(port=None, fs_dir=None, heap=None, **kw):
+    """`tinyrnn deploy`: deploy to `port`, or to the virtual board on fs_dir (default
+    build/vboard-fs) for the duration; kw as deploy(). Exit code: 0, or 2 with the error."""
     try:
-        if args.port:
-            deploy(args.port, **kw)
+        if port:
+            deploy(port, **kw)
         else:
-            sys.path.insert(0, str(ROOT / "tools"))
-            import vboard
-            board = vboard.VirtualBoard(heap_bytes=args.heap or vboard.DEFAULT_HEAP, fs_dir=args.fs, time_limit=900)
+            from . import vboard
+            fs_dir = fs_dir or paths.build_dir() / "vboard-fs"
+            board = vboard.VirtualBoard(heap_bytes=heap or vboard.DEFAULT_HEAP, fs_dir=fs_dir, time_limit=900)
             try:
                 port = board.start()
             except vboard.VirtualBoardError as e:
                 raise DeployError("virtual board: %s" % e)
             try:
-                say("virtual board on %s, flash in %s" % (port, _rel(board.fs_dir)))
+                say("virtual board on %s, flash in %s" % (port, paths.shown(board.fs_dir)))
                 deploy(port, **kw)
             finally:
                 board.stop()
@@ -739,7 +714,3 @@ def main(argv=None):
         print("deploy: error: %s" % e, file=sys.stderr, flush=True)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

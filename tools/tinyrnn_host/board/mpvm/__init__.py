@@ -1,6 +1,6 @@
 """Run scripts on real MicroPython: the pinned WebAssembly build under Node.js.
 
-    from mpvm import run_vm
+    from tinyrnn_host.board.mpvm import run_vm
     res = run_vm("import tinyrnn.q88 as q; print(q.mul(384, 384))", heap_bytes=65536)
     res.stdout  -> '576\\n'
 
@@ -13,7 +13,7 @@ allocation, which is stricter than a board; pass a list of scripts to run them
 as separate top-level calls with a collection in between. run_vm raises HeapCapExceeded when it grew (unless allow_growth=True)
 and MicroPythonError, carrying the VM's own traceback, when the script raised.
 
-Command line: python -m mpvm SCRIPT.py [--heap BYTES] [--mpy]
+Command line: tinyrnn run SCRIPT.py [--heap BYTES] [--mpy]
 """
 import base64
 import json
@@ -23,10 +23,9 @@ import shutil
 import subprocess
 import tempfile
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-TOOLS = ROOT / "tools"
-LIB = ROOT / "lib"
-RUNNER = TOOLS / "mpvm" / "run.mjs"
+from ... import paths
+
+RUNNER = pathlib.Path(__file__).resolve().with_name("run.mjs")
 DEFAULT_HEAP = 65536
 
 
@@ -64,9 +63,7 @@ class VMResult:
 def node_binary():
     node = shutil.which("node")
     if node is None:
-        raise RuntimeError("Node.js not found on PATH: the MicroPython VM needs it")
-    if not (TOOLS / "node_modules" / "@micropython").is_dir():
-        raise RuntimeError("MicroPython WebAssembly build missing: run `make setup`")
+        raise paths.SetupError("Node.js not found on PATH: the MicroPython VM needs it")
     return node
 
 
@@ -95,9 +92,11 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
     raises StopIteration (e.g. "next(g)" for a generator yielding once per epoch).
     """
     node = node_binary()
+    env = paths.node_env()
     with tempfile.TemporaryDirectory(prefix="mpvm-") as tmp:
         tmp = pathlib.Path(tmp)
-        lib_dir = compile_mpy(LIB, tmp / "mpylib") if mpy else LIB
+        lib = paths.board_lib()
+        lib_dir = compile_mpy(lib, tmp / "mpylib") if mpy else lib
         job = {
             "heapsize": int(heap_bytes),
             "scripts": [script] if isinstance(script, str) else list(script),
@@ -109,7 +108,7 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
         (tmp / "job.json").write_text(json.dumps(job))
         proc = subprocess.Popen(
             [node, str(RUNNER), str(tmp / "job.json"), str(tmp / "result.json")],
-            cwd=str(TOOLS), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         chunks = []
         try:
             for line in iter(proc.stdout.readline, b""):

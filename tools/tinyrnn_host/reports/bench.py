@@ -1,15 +1,13 @@
 """Speed on MicroPython: microseconds per inference step on the VM.
 
-    python tools/bench.py          (make bench)
+    tinyrnn bench          (make bench)
 
 The VM is MicroPython compiled to WebAssembly running under Node.js on this
 machine; a Cortex-M0+ board at 133 MHz is much slower. Treat these as relative
 figures (model vs model, before vs after a change), and measure on your board
 with `mpremote run` of the same script.
 """
-import sys
-
-import mpvm
+from ..board import mpvm
 
 MODELS = [
     ("GRU 2-3-1", {"input": 2, "layers": [{"kind": "gru", "hidden": 3}], "head": {"out": 1}}),
@@ -51,6 +49,3 @@ def main():
         print("%-14s %12.1f" % (name, us))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

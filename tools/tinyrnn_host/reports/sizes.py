@@ -1,6 +1,6 @@
 """Size report: parameters and the heap a model really takes on MicroPython.
 
-    python tools/sizes.py          (make sizes)
+    tinyrnn sizes          (make sizes)
 
 For each model: parameter count, parameter bytes (2 per Q8.8 value), and the
 live heap of the model object on the MicroPython VM, inference only: the
@@ -11,10 +11,10 @@ modules cost as .mpy.
 """
 import json
 import pathlib
-import sys
 import tempfile
 
-import mpvm
+from .. import paths
+from ..board import mpvm
 
 MODELS = [
     ("MLP 2-3-1", {"input": 2, "layers": [{"kind": "dense", "out": 3, "act": "tanh"}], "head": {"out": 1}}, None),
@@ -51,7 +51,7 @@ def measure(models=MODELS):
 
 def mpy_sizes():
     with tempfile.TemporaryDirectory() as tmp:
-        out = mpvm.compile_mpy(mpvm.LIB, tmp)
+        out = mpvm.compile_mpy(paths.board_lib(), tmp)
         return {p.stem: p.stat().st_size for p in sorted(pathlib.Path(out).rglob("*.mpy"))}
 
 
@@ -70,6 +70,3 @@ def main():
     print(".mpy bytes of those modules: %d (%s)" % (inf, ", ".join("%s %d" % (m, sizes[m]) for m in INFERENCE_MODULES if m in sizes)))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

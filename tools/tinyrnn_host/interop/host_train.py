@@ -1,8 +1,8 @@
 """Train a model on the host in float64, quantise it to Q8.8, write a weights file, and measure
 what quantisation costs on held-out data (float model vs the integer mirror running the file).
 
-    python tools/host_train.py                          # task sine, GRU 32, writes host_sine.bin
-    python tools/host_train.py --task tones --kind lstm --hidden 32,16 --epochs 20 --out tones.bin
+    tinyrnn train                          # task sine, GRU 32, writes host_sine.bin
+    tinyrnn train --task tones --kind lstm --hidden 32,16 --epochs 20 --out tones.bin
 
     result = train("sine", kind="gru", hidden=(32,), seed=0, out="sine.bin")
     result["float"], result["q88"], result["gap"]
@@ -13,22 +13,20 @@ Tasks (generated from the seed, nothing to download):
   tones  which of 4 tones (frequencies 0.05, 0.09, 0.14, 0.2 cycles/step) is in a noisy signal
          of random amplitude and phase, at every step after an 8-step warm-up; softmax head,
          cross-entropy; metric: accuracy.
-The float model is tools/reference (NumPy float64, batched BPTT, Adam); the Q8.8 model is the
+The float model is tinyrnn_host.reference (NumPy float64, batched BPTT, Adam); the Q8.8 model is the
 NumPy mirror (== lib/tinyrnn on the board, bit for bit) running the written file on the same
 held-out inputs rounded to Q8.8.
 """
-import argparse
-import sys
 import time
 
 import numpy as np
 
-import weights_io
-from mirror import q88
-from mirror.model import Model
-from reference import model as ref
-from reference import optim
-from reference.train import fit
+from ..mirror import q88
+from ..mirror.model import Model
+from ..reference import model as ref
+from ..reference import optim
+from ..reference.train import fit
+from . import weights_io
 
 # S = sequences, T = time steps, I = input size, O = output size
 
@@ -162,34 +160,15 @@ def table(results):
     return "\n".join(lines)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description="train on the host (float64), quantise to Q8.8, write a weights file")
-    ap.add_argument("--task", choices=sorted(TASKS) + ["all"], default="sine")
-    ap.add_argument("--kind", choices=("elman", "lstm", "gru"), default="gru")
-    ap.add_argument("--hidden", default="32", help="hidden sizes of the stack, comma separated (default 32)")
-    ap.add_argument("--epochs", type=int, help="default: the task's (sine 12, tones 10)")
-    ap.add_argument("--lr", type=float, help="Adam learning rate (default 0.01)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", help="weights file to write (default host_<task>.bin)")
-    a = ap.parse_args(argv)
-    try:
-        hidden = [int(h) for h in a.hidden.split(",")]
-    except ValueError:
-        ap.error("--hidden takes sizes like 32 or 32,16, got %r" % a.hidden)
-    tasks = sorted(TASKS) if a.task == "all" else [a.task]
-    if a.out and len(tasks) > 1:
-        ap.error("--out names one file; --task all writes host_<task>.bin for each task")
+def main(tasks=("sine",), kind="gru", hidden=(32,), epochs=None, seed=0, out=None, lr=None):
+    """`tinyrnn train`: train each task, write its file (out, or host_<task>.bin), print the table."""
     results = []
     for task in tasks:
-        out = a.out or "host_%s.bin" % task
-        r = train(task, a.kind, hidden, a.epochs, a.seed, out, a.lr, log=print)
+        path = out if out and len(tasks) == 1 else "host_%s.bin" % task
+        r = train(task, kind, hidden, epochs, seed, path, lr, log=print)
         if r["saturated"]:
             print("warning: %d weight(s) saturated to Q8.8's [-128, 127.996]" % r["saturated"])
-        print("wrote %s (CRC32 0x%08x)" % (out, weights_io.file_crc(out)))
+        print("wrote %s (CRC32 0x%08x)" % (path, weights_io.file_crc(path)))
         results.append(r)
     print(table(results))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

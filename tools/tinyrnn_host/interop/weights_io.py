@@ -11,7 +11,7 @@ import zlib
 
 import numpy as np
 
-from mirror.model import Model, layers, param_shapes
+from ..mirror.model import Model, layers, param_shapes
 
 MAGIC = b"TRNN"
 VERSION = 1

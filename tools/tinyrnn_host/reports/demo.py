@@ -1,33 +1,29 @@
 """make demo: the main job end to end, on a (virtual) MicroPython board.
 
-    python tools/demo.py                  # starts the virtual board
-    python tools/demo.py --port /dev/ttyACM0
+    tinyrnn demo                  # starts the virtual board
+    tinyrnn demo --port a0        # a real board, named as mpremote names it (/dev/ttyACM0, u0, COM3 ...)
 
 1. start the virtual board (unless --port names a real one),
-2. deploy the library to it as .mpy with tools/deploy.py (mpremote underneath),
+2. deploy the library to it as .mpy with board/deploy.py (mpremote underneath),
 3. train a GRU ON THE BOARD (examples/demo_train.py via `mpremote run`), with
    its per-epoch progress lines, and save the weights there,
 4. pull the weights file back with `mpremote cp`,
 5. on the host, load it into the NumPy mirror, run the same test sequence and
    check the outputs equal the board's, bit for bit.
 """
-import argparse
 import ast
-import pathlib
+import shutil
 import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+import numpy as np
 
-import numpy as np  # noqa: E402
+from .. import paths
+from ..board import device, vboard
+from ..interop import weights_io
 
-import vboard  # noqa: E402
-import weights_io  # noqa: E402
-
-BUILD = ROOT / "build" / "demo"
-APP = ROOT / "examples" / "demo_train.py"
+APP = "demo_train.py"        # in examples/
 
 
 def say(step, text):
@@ -35,7 +31,7 @@ def say(step, text):
 
 
 def mpremote(port, *args, stream=False, timeout=600):
-    cmd = [sys.executable, "-m", "mpremote", "connect", port, *args]
+    cmd = device.mpremote_command(port, *args)
     if stream:
         lines = []
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
@@ -56,27 +52,28 @@ def mpremote(port, *args, stream=False, timeout=600):
 
 def app_constant(name):
     """A constant of the board app (the test sequence), read from its source."""
-    for node in ast.parse(APP.read_text()).body:
+    for node in ast.parse((paths.examples() / APP).read_text()).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
             return ast.literal_eval(node.value)
     raise KeyError(name)
 
 
-def run(port):
+def run(port, build):
     t0 = time.time()
-    say("2/5", "deploying lib/tinyrnn to the board as .mpy (tools/deploy.py, mpremote)")
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "deploy.py"), "--port", port],
+    app = paths.examples() / APP
+    say("2/5", "deploying lib/tinyrnn to the board as .mpy (tinyrnn deploy, mpremote)")
+    r = subprocess.run([sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port],
                        capture_output=True, text=True, timeout=600)
     for line in (r.stdout + r.stderr).strip().splitlines():
         print("    " + line)
     if r.returncode:
         raise SystemExit("deploy failed")
-    say("3/5", "training on the board: mpremote run %s" % APP.relative_to(ROOT))
-    lines = mpremote(port, "run", str(APP), stream=True)
+    say("3/5", "training on the board: mpremote run %s" % paths.shown(app))
+    lines = mpremote(port, "run", str(app), stream=True)
     outputs = next(ast.literal_eval(l.split(None, 1)[1]) for l in lines if l.startswith("OUTPUTS"))
-    BUILD.mkdir(parents=True, exist_ok=True)
-    local = BUILD / "demo.bin"
-    say("4/5", "pulling the weights back: mpremote cp :demo.bin %s" % local.relative_to(ROOT))
+    build.mkdir(parents=True, exist_ok=True)
+    local = build / "demo.bin"
+    say("4/5", "pulling the weights back: mpremote cp :demo.bin %s" % paths.shown(local))
     mpremote(port, "cp", ":demo.bin", str(local))
     desc, _ = weights_io.load(local)
     say("5/5", "host: %s (%d bytes, CRC32 0x%08x) -> NumPy mirror, same test sequence"
@@ -94,26 +91,20 @@ def run(port):
           % (len(host), ", ".join("%s %d" % (l["kind"], l["hidden"]) for l in desc["layers"]), time.time() - t0))
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", help="a real board (e.g. /dev/ttyACM0); default: the virtual board")
-    ap.add_argument("--heap", type=int, default=131072, help="virtual board heap in bytes")
-    args = ap.parse_args(argv)
-    if args.port:
-        say("1/5", "using the board at %s" % args.port)
-        run(args.port)
+def main(port=None, heap=131072):
+    """`tinyrnn demo`: on the board at `port`, or a virtual board with `heap` bytes; exit code."""
+    build = paths.build_dir() / "demo"
+    if port:
+        say("1/5", "using the board at %s" % port)
+        run(port, build)
         return 0
-    fs = BUILD / "board-fs"
+    fs = build / "board-fs"
     if fs.exists():
-        import shutil
         shutil.rmtree(fs)
     fs.mkdir(parents=True)
-    say("1/5", "starting the virtual board (MicroPython WebAssembly under Node.js, %d-byte heap)" % args.heap)
-    with vboard.VirtualBoard(heap_bytes=args.heap, fs_dir=fs, time_limit=600) as port:
-        print("    port %s; its flash is %s" % (port, fs.relative_to(ROOT)))
-        run(port)
+    say("1/5", "starting the virtual board (MicroPython WebAssembly under Node.js, %d-byte heap)" % heap)
+    with vboard.VirtualBoard(heap_bytes=heap, fs_dir=fs, time_limit=600) as port:
+        print("    port %s; its flash is %s" % (port, paths.shown(fs)))
+        run(port, build)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

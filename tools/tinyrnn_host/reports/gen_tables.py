@@ -1,19 +1,17 @@
 """Generate the activation tables in lib/tinyrnn/_tables.py from float math.
 
-    python tools/gen_tables.py           # compare with lib/, print max error per function
-    python tools/gen_tables.py --write   # (re)write lib/tinyrnn/_tables.py
+    tinyrnn tables           # compare with lib/, print max error per function
+    tinyrnn tables --write   # (re)write lib/tinyrnn/_tables.py
 
 The tables and the interpolation rule are specified in docs/arithmetic.md.
 Entries are rounded half up (never truncated): floor(f(x) * 2^15 + 1/2).
 """
-import argparse
 import math
-import pathlib
-import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TABLES_PY = ROOT / "lib" / "tinyrnn" / "_tables.py"
-TRAIN_TABLES_PY = ROOT / "lib" / "tinyrnn" / "_tables_train.py"   # loaded only by training
+from .. import paths
+
+TABLES = "_tables.py"
+TRAIN_TABLES = "_tables_train.py"   # loaded only by training
 
 SCALE = 1 << 15          # table entries are f(x) * 2^15
 STEP = 16                # sigmoid/tanh: one entry per 16 raw Q8.8 units (1/16)
@@ -88,26 +86,24 @@ def measure(act):
     return report
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="rewrite lib/tinyrnn/_tables.py")
-    args = ap.parse_args(argv)
-    for path, text in ((TABLES_PY, render(make_tables())),
-                       (TRAIN_TABLES_PY, render(make_train_tables(), TRAIN_HEADER))):
+def main(write=False):
+    """`tinyrnn tables`: check (or --write) lib/tinyrnn's tables, print their error; exit code."""
+    if write and paths.checkout() is None:
+        print("tables: --write rewrites lib/tinyrnn in a tinyrnn checkout; this package runs from a wheel")
+        return 1
+    lib = paths.board_lib()
+    for name, text in ((TABLES, render(make_tables())), (TRAIN_TABLES, render(make_train_tables(), TRAIN_HEADER))):
+        path = lib / "tinyrnn" / name
         current = path.read_text() if path.exists() else ""
-        if args.write:
+        if write:
             path.write_text(text)
-            print("wrote", path.relative_to(ROOT))
+            print("wrote", path.relative_to(paths.checkout()))
         elif current != text:
-            print("%s differs from the generator: run `make tables`" % path.relative_to(ROOT))
+            print("%s differs from the generator: run `tinyrnn tables --write`" % path)
             return 1
-    sys.path.insert(0, str(ROOT / "lib"))
-    from tinyrnn import act
+    act = paths.import_board("tinyrnn.act")
     print("%-8s %14s %10s %14s" % ("table", "max err (LSB)", "at q", "mean err (LSB)"))
     for name, (worst, q, mean) in measure(act).items():
         print("%-8s %14.4f %10d %14.4f" % (name, worst, q, mean))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,8 +1,8 @@
 """PyTorch <-> tinyrnn weights files.
 
-    python tools/torch_import.py import model.pt model.bin --head-act identity [--kind gru]
-                                 [--rnn-prefix rnn.] [--linear-prefix fc.]
-    python tools/torch_import.py export model.bin model.pt [--rnn-prefix rnn.] [--linear-prefix fc.]
+    tinyrnn import-torch model.pt model.bin --head-act identity [--kind gru]
+                         [--rnn-prefix rnn.] [--linear-prefix fc.]
+    tinyrnn export-torch model.bin model.pt [--rnn-prefix rnn.] [--linear-prefix fc.]
 
 What maps: one nn.RNN (tanh) / nn.LSTM / nn.GRU of any depth (bias=True, one direction,
 no proj_size), or several of them chained (an nn.ModuleList, or one --rnn-prefix each, in
@@ -15,7 +15,6 @@ record it). Dense layers inside the stack have no nn.RNN counterpart and are ref
 
 Quantisation is round half up, floor(x * 256 + 1/2), saturated to int16 (docs/arithmetic.md 1).
 """
-import argparse
 import re
 import sys
 from collections import OrderedDict
@@ -24,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-import weights_io
+from . import weights_io
 
 GATES = {"elman": 1, "gru": 3, "lstm": 4}
 KIND_OF_GATES = {g: k for k, g in GATES.items()}
@@ -406,7 +405,7 @@ def torch_output_error(kind, hidden, n_layers=1, head_act="identity", scale=1.0,
 
     PyTorch's default init (times scale for the recurrent weights), input 2, nn.Linear(hidden, 1);
     both see the same inputs (Q8.8 values), so the gap is weight quantisation plus Q8.8 arithmetic."""
-    from mirror.model import Model
+    from ..mirror.model import Model
     torch.manual_seed(seed)
     cls = {"elman": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind]
     rnn = cls(2, hidden, num_layers=n_layers, batch_first=True, dtype=torch.float64)
@@ -450,58 +449,32 @@ def describe(desc):
     return " -> ".join(parts)
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description="PyTorch state_dict <-> tinyrnn Q8.8 weights file")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    imp = sub.add_parser("import", help="torch.save'd state_dict (or module) -> weights file")
-    imp.add_argument("src")
-    imp.add_argument("out")
-    imp.add_argument("--head-act", choices=HEAD_ACTS,
-                     help="the activation after the nn.Linear (needed: a state_dict does not record it)")
-    imp.add_argument("--kind", help="elman|lstm|gru (or one per module, comma separated); "
-                                    "checked against the shapes, which tell it anyway")
-    imp.add_argument("--rnn-prefix", action="append",
-                     help="key prefix of a recurrent module, e.g. 'rnn.'; repeat for chained modules, in order")
-    imp.add_argument("--linear-prefix", help="key prefix of the nn.Linear head, e.g. 'fc.'")
-    imp.add_argument("--no-head", action="store_true", help="the model has no nn.Linear: import the stack alone")
-    imp.add_argument("--allow-extra", action="store_true", help="leave out keys that map to nothing")
-    imp.add_argument("--unsafe-pickle", action="store_true",
-                     help="allow a whole pickled nn.Module (runs code from the file: trusted files only)")
-    exp = sub.add_parser("export", help="weights file -> torch.save'd state_dict (floats = q / 256)")
-    exp.add_argument("src")
-    exp.add_argument("out")
-    exp.add_argument("--rnn-prefix", action="append",
-                     help="key prefix of the recurrent module (default 'rnn.'; 'rnn.0.', 'rnn.1.' ... when the "
-                          "stack needs several modules), or one per module")
-    exp.add_argument("--linear-prefix", default="fc.")
-    exp.add_argument("--float64", action="store_true", help="float64 tensors (default float32)")
-    sub.add_parser("error", help="print the Q8.8-vs-PyTorch output error of imported models")
-    a = ap.parse_args(argv)
-    if a.cmd == "error":
-        print_error_table()
-        return 0
+def import_command(src, out, head_act=None, kind=None, rnn_prefix=None, linear_prefix=None, no_head=False,
+                   allow_extra=False, unsafe_pickle=False):
+    """`tinyrnn import-torch`: a torch.save'd state_dict (or module) -> weights file; exit code."""
+    kinds = None if kind is None else (kind.split(",") if "," in kind else kind)
     try:
-        if a.cmd == "import":
-            kinds = None if a.kind is None else (a.kind.split(",") if "," in a.kind else a.kind)
-            desc, params, report = import_file(a.src, a.out, a.head_act, unsafe_pickle=a.unsafe_pickle,
-                                               kinds=kinds, rnn_prefixes=a.rnn_prefix,
-                                               linear_prefix=a.linear_prefix, no_head=a.no_head,
-                                               allow_extra=a.allow_extra)
-            print(format_report(report))
-            n = sum(int(np.prod(r["shape"])) for r in report)
-            print("wrote %s: %s, %d parameters, CRC32 0x%08x" % (a.out, describe(desc), n, weights_io.file_crc(a.out)))
-        else:
-            prefix = "rnn." if a.rnn_prefix is None else (a.rnn_prefix[0] if len(a.rnn_prefix) == 1 else a.rnn_prefix)
-            desc, sd = export_file(a.src, a.out, prefix, a.linear_prefix,
-                                   torch.float64 if a.float64 else torch.float32)
-            print("wrote %s: %s" % (a.out, describe(desc)))
-            for k, v in sd.items():
-                print("  %-24s %s" % (k, "x".join(map(str, v.shape))))
+        desc, params, report = import_file(src, out, head_act, unsafe_pickle=unsafe_pickle, kinds=kinds,
+                                           rnn_prefixes=rnn_prefix, linear_prefix=linear_prefix,
+                                           no_head=no_head, allow_extra=allow_extra)
     except (TorchImportError, weights_io.WeightsError, OSError) as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
+    print(format_report(report))
+    n = sum(int(np.prod(r["shape"])) for r in report)
+    print("wrote %s: %s, %d parameters, CRC32 0x%08x" % (out, describe(desc), n, weights_io.file_crc(out)))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def export_command(src, out, rnn_prefix=None, linear_prefix="fc.", float64=False):
+    """`tinyrnn export-torch`: weights file -> torch.save'd state_dict (floats = q / 256); exit code."""
+    prefix = "rnn." if rnn_prefix is None else (rnn_prefix[0] if len(rnn_prefix) == 1 else rnn_prefix)
+    try:
+        desc, sd = export_file(src, out, prefix, linear_prefix, torch.float64 if float64 else torch.float32)
+    except (TorchImportError, weights_io.WeightsError, OSError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 1
+    print("wrote %s: %s" % (out, describe(desc)))
+    for k, v in sd.items():
+        print("  %-24s %s" % (k, "x".join(map(str, v.shape))))
+    return 0

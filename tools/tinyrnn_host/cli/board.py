@@ -1,0 +1,101 @@
+"""Board subcommands: deploy, vboard, device-test, run, mip."""
+import pathlib
+import sys
+
+from .common import add_port, command, heap_bytes
+
+
+def add(sub):
+    p = command(sub, "deploy", "upload lib/tinyrnn as .mpy, weights, an app: what changed",
+                "Deploy tinyrnn to a MicroPython board with mpremote: .mpy files matched to the board, only "
+                "what changed;\nweights via NAME.tmp, checked by CRC on the board, then renamed; one inference "
+                "step checked against the host.\nWithout --port: the virtual board on build/vboard-fs. "
+                "See docs/deploy.md.")
+    add_port(p, "the virtual board on build/vboard-fs")
+    p.add_argument("--weights", metavar="FILE", help="a weights file to upload (checked by CRC on the board)")
+    p.add_argument("--weights-name", metavar="NAME", help="its name on the board (default: the file's name)")
+    p.add_argument("--app", metavar="FILE", help="an app script to copy to the board")
+    p.add_argument("--app-name", metavar="NAME", default="main.py", help="its name on the board (default: main.py)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be uploaded or removed; change nothing")
+    p.add_argument("--source", action="store_true", help="deploy the .py sources instead of .mpy")
+    p.add_argument("--mpy-cross", metavar="PATH", help="use this mpy-cross binary")
+    p.add_argument("--fs", metavar="DIR", help="the virtual board's flash folder (default: build/vboard-fs)")
+    p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="the virtual board's heap")
+    p.add_argument("--build-dir", metavar="DIR", type=pathlib.Path, help="the .mpy cache (default: build/mpy)")
+    p.set_defaults(run=deploy)
+
+    p = command(sub, "vboard", "start a virtual MicroPython board on a pty for mpremote",
+                "Start a virtual MicroPython board (the WebAssembly build under Node.js) on a pseudo-terminal;\n"
+                "prints PORT=/dev/pts/N for `mpremote connect`. Ctrl-C stops it. See docs/virtual-board.md.")
+    p.add_argument("--heap", type=heap_bytes, default=131072, metavar="BYTES",
+                   help="initial MicroPython heap (grows when full), default %(default)s")
+    p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")
+    p.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
+                   help="stop after this long (default: run until Ctrl-C/SIGTERM)")
+    p.set_defaults(run=vboard)
+
+    p = command(sub, "device-test", "run device_tests/ on the VM, or on a board (--port)",
+                "Run device_tests/ on MicroPython. On the VM each test function is its own top-level call in\n"
+                "one interpreter whose heap starts at --heap bytes; a file whose tests grow the heap past it "
+                "fails.\nWith --port the library (.mpy matched to the board) and harness.py go to the board "
+                "with mpremote,\nthen each file is `mpremote run`.")
+    p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
+    add_port(p, "the MicroPython VM")
+    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="VM heap cap (default %(default)s)")
+    p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
+    p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
+    p.set_defaults(run=device_test)
+
+    p = command(sub, "run", "run a MicroPython script on the VM under a heap cap",
+                "Run a script on MicroPython (the WebAssembly VM) with lib/ on its path and the heap capped:\n"
+                "fails if the heap had to grow past --heap bytes.")
+    p.add_argument("script", type=pathlib.Path)
+    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
+    p.add_argument("--mpy", action="store_true", help="load lib/ as .mpy compiled by mpy-cross")
+    p.set_defaults(run=run)
+
+    p = command(sub, "mip", "check (or --write) package.json for `mpremote mip install`",
+                "Check that package.json, the manifest `mpremote mip install` reads, lists lib/tinyrnn exactly;\n"
+                "--write regenerates it.")
+    p.add_argument("--write", action="store_true", help="rewrite package.json")
+    p.add_argument("--version", help="set the package version (e.g. 0.2.0)")
+    p.set_defaults(run=mip)
+
+
+def deploy(a):
+    from ..board import deploy
+    return deploy.run(a.port, fs_dir=a.fs, heap=a.heap, weights=a.weights, weights_name=a.weights_name,
+                      app=a.app, app_name=a.app_name, dry_run=a.dry_run, source=a.source,
+                      mpy_cross=a.mpy_cross, build_dir=a.build_dir)
+
+
+def vboard(a):
+    from ..board import vboard
+    return vboard.serve(a.heap, a.fs, a.time_limit)
+
+
+def device_test(a):
+    from ..board import run_device_tests
+    return run_device_tests.main(a.names, heap=a.heap, source=a.source, port=a.port, timeout=a.timeout)
+
+
+def run(a):
+    from ..board import mpvm
+    try:
+        res = mpvm.run_vm(a.script.read_text(), heap_bytes=a.heap, mpy=a.mpy, echo=True)
+    except OSError as e:
+        print("run: %s" % e, file=sys.stderr)
+        return 1
+    except mpvm.MicroPythonError as e:
+        sys.stderr.write(e.traceback)
+        return 1
+    except mpvm.HeapCapExceeded as e:
+        print("heap:", e)
+        return 1
+    print("[heap: fits the %d-byte cap, GC total %d unchanged]" % (a.heap, res.heap_end))
+    return 0
+
+
+def mip(a):
+    from ..board import gen_mip
+    return gen_mip.main(a.write, a.version)

@@ -1,0 +1,71 @@
+"""The demo and the report subcommands: examples, bench, sizes, quant-error, tables."""
+from .common import add_port, command, heap_bytes
+
+
+def add_demo(sub):
+    p = command(sub, "demo", "train on a (virtual) board, check the mirror bit for bit",
+                "Start the virtual board (or use --port), deploy the library as .mpy, train a GRU on the board\n"
+                "(examples/demo_train.py via `mpremote run`), pull its weights back with `mpremote cp`, and\n"
+                "check the NumPy mirror reproduces the board's outputs bit for bit. `make demo` runs this.")
+    add_port(p)
+    p.add_argument("--heap", type=heap_bytes, default=131072, metavar="BYTES", help="virtual board heap (default %(default)s)")
+    p.set_defaults(run=demo)
+
+
+def add(sub):
+    p = command(sub, "examples", "train the examples on the VM under their heap caps",
+                "Run examples on the MicroPython VM under a heap cap, lib as .mpy, one top-level call per epoch\n"
+                "(the VM collects garbage between them, as a board does during the run). Prints each example's\n"
+                "output, wall time and heap high-water mark; fails if the heap had to grow past the cap.")
+    p.add_argument("names", nargs="*", metavar="EXAMPLE",
+                   help="an example's name (gru_xor, lstm_sine, digits) or path (default: all of them)")
+    p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="heap cap (default: the example's)")
+    p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
+    p.set_defaults(run=examples)
+
+    p = command(sub, "bench", "microseconds per inference step on the VM",
+                "Microseconds per inference step on the MicroPython VM (WebAssembly under Node.js), lib as .mpy:\n"
+                "relative figures (model vs model, before vs after a change); a board is much slower.")
+    p.set_defaults(run=bench)
+
+    p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython")
+    p.set_defaults(run=sizes)
+
+    p = command(sub, "quant-error", "Q8.8 vs float64 outputs on the same weights, in LSB")
+    p.set_defaults(run=quant_error)
+
+    p = command(sub, "tables", "check (or --write) lib/tinyrnn's activation tables",
+                "Generate the activation tables of lib/tinyrnn/_tables.py and _tables_train.py from float math\n"
+                "(docs/arithmetic.md); without --write, check lib/ has exactly them; print each table's error.")
+    p.add_argument("--write", action="store_true", help="rewrite lib/tinyrnn/_tables.py and _tables_train.py")
+    p.set_defaults(run=tables)
+
+
+def demo(a):
+    from ..reports import demo
+    return demo.main(a.port, a.heap)
+
+
+def examples(a):
+    from ..reports import run_example
+    return run_example.main(a.names, a.heap, a.source)
+
+
+def bench(a):
+    from ..reports import bench
+    return bench.main()
+
+
+def sizes(a):
+    from ..reports import sizes
+    return sizes.main()
+
+
+def quant_error(a):
+    from ..reports import quant_error
+    return quant_error.main()
+
+
+def tables(a):
+    from ..reports import gen_tables
+    return gen_tables.main(a.write)
