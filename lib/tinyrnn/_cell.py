@@ -1,21 +1,7 @@
-# Shared inner loops of the layers. Spec: docs/arithmetic.md, sections 2 and 6.
-#
-# A recurrent layer's parameters sit in one flat view p, in PyTorch's order:
-#     weight_ih (G*H, I) | weight_hh (G*H, H) | bias_ih (G*H) | bias_hh (G*H)
-# with G gate blocks: w_ih starts at 0, w_hh at G*H*I, b_ih at G*H*(I+H),
-# b_hh at G*H*(I+H+1). (Computed inline: a helper returning a tuple would
-# allocate that tuple on every step.) A dense layer: weight (O, I) | bias (O).
-#
-# Every row sum is exact. Two loops compute it:
-# - the plain loop adds the products as they come; a layer uses it when its
-#   weights guarantee that every partial sum stays below 2^30 in magnitude for
-#   any input (`fits`), so on a 32-bit board no sum becomes a heap-allocated
-#   long int;
-# - the split loop (`dot_split`) splits every input into its high and low byte
-#   and keeps two partial sums, each far from 2^30 for any Q8.8 inputs and
-#   weights in rows of up to MAX_ROW terms.
-# Both give the same integer; the choice changes speed, never a result.
-
+# The layers' common part: the objects that hold a layer's views into the model's
+# buffers and its step kernel (bytecode or viper, see kernels.py), and zeroed arrays.
+# The kernels themselves live elsewhere: bytecode in elman.py, lstm.py, gru.py,
+# dense.py (loaded only where they run), viper in _viper.py.
 from array import array
 
 try:
@@ -24,90 +10,9 @@ except ImportError:          # CPython: const() is just the value
     def const(x):
         return x
 
-MAX_ROW = const(255)         # the longest row (inputs + hidden) a layer may have
-_SMALL = const(1073741823)   # 2^30 - 1: the largest small int of a 32-bit port
-_EXTRA = const(8388736)      # 2^23 + 128: GRU's r * hn term and the rounding offset
-
-
-def fits(p, rows, n_in, n_hid, n_bias, x_max):
-    """True if, for every row, |biases| * 256 + sum|w_ih| * x_max + sum|w_hh| * 256
-    + 2^23 + 128 <= 2^30 - 1: the plain loop then never leaves the small-int range
-    for inputs up to x_max and a state up to 256 (1.0) in magnitude.
-    Layout: rows x n_in weights, rows x n_hid weights, then n_bias bias vectors."""
-    w_hh = rows * n_in
-    b0 = w_hh + rows * n_hid
-    for r in range(rows):
-        b = 0
-        for k in range(n_bias):
-            v = p[b0 + k * rows + r]
-            b += -v if v < 0 else v
-        s = 0
-        i = w_hh + r * n_hid
-        for k in range(n_hid):
-            v = p[i + k]
-            s += -v if v < 0 else v
-        if s > 2097152:                          # s * 256 would pass 2^29
-            return False
-        left = _SMALL - _EXTRA - (b << 8) - (s << 8)
-        s = 0
-        i = r * n_in
-        for j in range(n_in):
-            v = p[i + j]
-            s += -v if v < 0 else v
-        if left < 0 or s > left // x_max:
-            return False
-    return True
-
-
-def gates(out, p, n_gates, x, h, n_in, n_hid, r0, r1, fast):
-    """out[r] = sat(round(W_ih[r] . x + W_hh[r] . h + (b_ih[r] + b_hh[r]) * 256)) for r0 <= r < r1.
-
-    One exact sum per row, rounded half up once, then saturated."""
-    rows = n_gates * n_hid
-    w_hh = rows * n_in
-    b_ih = w_hh + rows * n_hid
-    b_hh = b_ih + rows
-    if not fast:
-        for r in range(r0, r1):
-            v = dot_split(p, r * n_in, x, n_in, w_hh + r * n_hid, h, n_hid, p[b_ih + r] + p[b_hh + r], 128)
-            out[r] = -32768 if v < -32768 else (32767 if v > 32767 else v)
-        return
-    i = r0 * n_in
-    k = w_hh + r0 * n_hid
-    for r in range(r0, r1):
-        acc = (p[b_ih + r] + p[b_hh + r]) << 8
-        for j in range(n_in):
-            acc += p[i] * x[j]
-            i += 1
-        for j in range(n_hid):
-            acc += p[k] * h[j]
-            k += 1
-        acc = (acc + 128) >> 8
-        out[r] = -32768 if acc < -32768 else (32767 if acc > 32767 else acc)
-
-
-def dot_split(p, i, x, n, k, h, m, hi, lo):
-    """floor((256 * hi + lo + p[i:i+n] . x + p[k:k+m] . h) / 256), exact, for Q8.8
-    p, x, h and rows of n + m <= MAX_ROW terms: every intermediate stays below 2^30.
-
-    Each input v is split as 256 * (v >> 8) + (v & 255); the running value is kept
-    as 256 * hi + lo with 0 <= lo < 256 after every term, so |hi| never exceeds
-    |the exact partial sum| / 256 + 1 <= 255 * 2^22 + 2^16 + 1."""
-    hi += lo >> 8
-    lo &= 255
-    for j in range(n):
-        w = p[i + j]
-        v = x[j]
-        lo += w * (v & 255)
-        hi += w * (v >> 8) + (lo >> 8)
-        lo &= 255
-    for j in range(m):
-        w = p[k + j]
-        v = h[j]
-        lo += w * (v & 255)
-        hi += w * (v >> 8) + (lo >> 8)
-        lo &= 255
-    return hi
+MAX_ROW = const(255)         # the longest row (inputs + hidden) a layer may have (docs/arithmetic.md, 6)
+ACTS = ("identity", "sigmoid", "tanh", "softmax")     # dense activations, by index
+SOFTMAX = const(3)
 
 
 class Cell:
@@ -125,8 +30,8 @@ class Cell:
         self.flags = 0
         self.kern = kern
 
-    def bound(self, x_max):
-        """Choose the loop for inputs up to x_max in magnitude (after the weights change)."""
+    def bound(self, x_max, fits):
+        """Choose the bytecode loop for inputs up to x_max in magnitude (after the weights change)."""
         self.flags = 1 if fits(self.p, self.GATES * self.n_hid, self.n_in, self.n_hid, 2, x_max) else 0
 
     def step(self, x):
@@ -138,6 +43,56 @@ class Cell:
         h = self.h
         for u in range(len(h)):
             h[u] = 0
+
+
+class Elman(Cell):
+    """torch.nn.RNN (tanh): h (H,) its state and output, work (H,) scratch."""
+    GATES = 1
+    WORK = 1
+    KERNEL = "elman_step"
+
+
+class LSTM(Cell):
+    """torch.nn.LSTM: hc (2H,) its state h then c (h is the output), work (4H,) the gates."""
+    GATES = 4
+    WORK = 4
+    KERNEL = "lstm_step"
+
+
+class GRU(Cell):
+    """torch.nn.GRU: h (H,) its state and output, work (4H,) r, z, n and hn = W_hn h + b_hn."""
+    GATES = 3
+    WORK = 4
+    KERNEL = "gru_step"
+
+
+class Dense:
+    """One dense layer on views into the model's buffers: p its parameters,
+    weight (O, I) then bias (O,), as torch.nn.Linear; h (O,) its output.
+    flags: bit 0 set when the plain loop is safe (see _rows.fits), the activation above it."""
+
+    KERNEL = "dense_step"
+    work = None               # (a class attribute: no scratch, and no dict entry per layer)
+
+    def __init__(self, n_in, n_out, act, p, h, kern):
+        self.n_in = n_in
+        self.n_hid = n_out
+        self.act = act        # index into ACTS
+        self.p = p
+        self.h = h
+        self.flags = act << 1
+        self.kern = kern
+
+    def bound(self, x_max, fits):
+        """Choose the bytecode loop for inputs up to x_max in magnitude (see _rows.fits)."""
+        self.flags = (self.act << 1) | (1 if fits(self.p, self.n_hid, self.n_in, 0, 1, x_max) else 0)
+
+    def step(self, x):
+        self.kern(self.p, x, self.h, None, self.n_in, self.n_hid, self.flags)
+        return self.h
+
+    def reset(self):
+        pass
 
 
 def zeros(code, n):

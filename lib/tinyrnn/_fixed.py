@@ -65,31 +65,3 @@ def _digits_only(s):
         if c < "0" or c > "9":
             return False
     return True
-
-
-def mul16(a, b):
-    """r16(a * b) = floor(a * b / 65536 + 1/2), exact, for 0 <= a <= 65536 and |b| <= 2^30 - 1,
-    with every intermediate below 2^30: b is taken in three pieces of 10 bits (hot loops
-    inline this, with the one-product shortcut for |b| < 2^14)."""
-    if -16384 < b < 16384:
-        return (a * b + 32768) >> 16
-    return ((a * (b >> 20)) << 4) + ((a * ((b >> 10) & 1023) + ((a * (b & 1023) + 32768) >> 10)) >> 6)
-
-
-def div_round(n, shift, d):
-    """min(2^29 - 1, floor(n * 2^shift / d + 1/2)) for 0 <= n <= 2^30 - 1 and 1 <= d <= 2^16,
-    by long division 8 bits at a time, so no intermediate passes 2^30."""
-    q = n // d
-    r = n - q * d
-    k = shift + 1                   # y = floor(n * 2^(shift+1) / d); the result is ceil(y / 2)
-    while k:
-        t = 8 if k > 8 else k
-        if q > (1073741823 >> t):
-            return 536870911
-        r <<= t
-        qq = r // d
-        q = (q << t) + qq
-        r -= qq * d
-        k -= t
-    q = (q >> 1) + (q & 1)
-    return 536870911 if q > 536870911 else q

@@ -15,9 +15,9 @@ from array import array
 
 from ._tables import EXP2, SIGMOID, TANH
 
-_SIG = array("H", SIGMOID)          # entries <= 32768: unsigned 16-bit
-_TANH = array("H", TANH)
-_EXP2 = array("i", EXP2)            # up to 65536
+_SIG = SIGMOID                     # array("H"): entries <= 32768
+_TANH = TANH
+_EXP2 = EXP2                       # array("i"): up to 65536
 
 
 @micropython.viper

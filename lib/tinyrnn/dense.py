@@ -2,47 +2,17 @@
 #     y = act(W x + b),  act in identity, sigmoid, tanh, softmax
 # Q8.8 (docs/arithmetic.md, 6): W x + b is one exact sum rounded once; softmax
 # subtracts the max, takes the exp table, and divides by the sum rounding half up.
+# This is the bytecode kernel; its viper twin is _viper.dense_step (same signature).
 from .act import exp, sigmoid, tanh
-from ._cell import dot_split, fits
+from ._rows import dot_split
 
-IDENTITY = 0
 SIGMOID = 1
 TANH = 2
 SOFTMAX = 3
-ACTS = ("identity", "sigmoid", "tanh", "softmax")
-
-
-class Dense:
-    """One dense layer on views into the model's buffers: p its parameters,
-    weight (O, I) then bias (O,), as torch.nn.Linear; h (O,) its output.
-    flags: bit 0 set when the plain loop is safe (see _cell.fits), the activation above it."""
-
-    KERNEL = "dense_step"
-
-    def __init__(self, n_in, n_out, act, p, h, kern):
-        self.n_in = n_in
-        self.n_hid = n_out
-        self.act = act        # index into ACTS
-        self.p = p
-        self.h = h
-        self.work = None
-        self.flags = act << 1
-        self.kern = kern
-
-    def bound(self, x_max):
-        """Choose the loop for inputs up to x_max in magnitude (see _cell.fits)."""
-        self.flags = (self.act << 1) | (1 if fits(self.p, self.n_hid, self.n_in, 0, 1, x_max) else 0)
-
-    def step(self, x):
-        self.kern(self.p, x, self.h, None, self.n_in, self.n_hid, self.flags)
-        return self.h
-
-    def reset(self):
-        pass
 
 
 def dense_step(p, x, y, work, I, O, flags):
-    """y <- act(W x + b); flags: bit 0 the plain loop is safe, bits 1-2 the activation (ACTS)."""
+    """y <- act(W x + b); flags: bit 0 the plain loop is safe, bits 1-2 the activation (_cell.ACTS)."""
     act = flags >> 1
     b = O * I
     k = 0

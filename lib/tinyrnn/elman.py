@@ -1,19 +1,9 @@
 # Elman RNN cell, as torch.nn.RNN with tanh:
 #     h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
 # Q8.8: the pre-activation is one exact sum rounded once (docs/arithmetic.md, 6).
+# This is the bytecode kernel; its viper twin is _viper.elman_step (same signature).
 from .act import tanh
-from ._cell import Cell, gates
-
-GATES = 1    # row blocks in weight_ih / weight_hh
-
-
-class Elman(Cell):
-    """One Elman layer on views into the model's buffers: p its parameters
-    (see _cell.py), h (H,) its state and output, work (H,) scratch."""
-
-    GATES = 1
-    WORK = 1
-    KERNEL = "elman_step"
+from ._rows import gates
 
 
 def elman_step(p, x, h, pre, I, H, flags):

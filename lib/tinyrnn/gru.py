@@ -6,20 +6,9 @@
 #     h' = (1 - z) * n + z * h
 # Q8.8 (docs/arithmetic.md, 6): (W_hn h + b_hn) is rounded once to Q8.8 because r
 # multiplies it; everything else in n and h' is one exact sum rounded once.
+# This is the bytecode kernel; its viper twin is _viper.gru_step (same signature).
 from .act import sigmoid, tanh
-from ._cell import Cell, dot_split, gates
-
-GATES = 3
-
-
-class GRU(Cell):
-    """One GRU layer on views into the model's buffers: p its parameters
-    (see _cell.py), h (H,) its state and output, work (4H,) r, z, n and
-    hn = W_hn h + b_hn (kept for the backward pass)."""
-
-    GATES = 3
-    WORK = 4
-    KERNEL = "gru_step"
+from ._rows import dot_split, gates
 
 
 def gru_step(p, x, h, g, I, H, flags):

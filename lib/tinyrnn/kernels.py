@@ -15,6 +15,7 @@ import tinyrnn
 
 _default = None              # what use() asked for: None = the best available
 _native = None               # the answer to "does viper import here?", once known
+_bc = None                   # the bytecode kernels, once loaded
 
 
 def use(name=None):
@@ -51,13 +52,22 @@ def name(kind=None):
 
 
 def inference(kind):
-    """The module holding elman_step, lstm_step, gru_step, dense_step for `kind`."""
+    """The module holding elman_step, lstm_step, gru_step, dense_step for `kind`.
+    Only that kind's bodies are loaded: a board running viper never loads the bytecode ones."""
     tinyrnn.KERNELS = kind
     if kind == "viper":
         from . import _viper as k
-    else:
-        from . import _bytecode as k
-    return k
+        return k
+    return bytecode()
+
+
+def bytecode():
+    """The bytecode inference kernels (and their bound check, fits), loaded once; no allocation after."""
+    global _bc
+    if _bc is None:
+        from . import _bytecode
+        _bc = _bytecode
+    return _bc
 
 
 def training(kind):

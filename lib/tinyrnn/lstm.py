@@ -6,19 +6,9 @@
 #     c' = f * c + i * g
 #     h' = o * tanh(c')
 # Q8.8 (docs/arithmetic.md, 6): each pre-activation, c' and h' is one exact sum rounded once.
+# This is the bytecode kernel; its viper twin is _viper.lstm_step (same signature).
 from .act import sigmoid, tanh
-from ._cell import Cell, gates
-
-GATES = 4
-
-
-class LSTM(Cell):
-    """One LSTM layer on views into the model's buffers: p its parameters
-    (see _cell.py), hc (2H,) its state h then c (h is the output), work (4H,)."""
-
-    GATES = 4
-    WORK = 4
-    KERNEL = "lstm_step"
+from ._rows import gates
 
 
 def lstm_step(p, x, hc, pre, I, H, flags):

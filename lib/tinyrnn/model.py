@@ -13,11 +13,7 @@
 from array import array
 
 from . import kernels as _kernels
-from ._cell import MAX_ROW, zeros
-from .dense import ACTS, Dense
-from .elman import Elman
-from .gru import GRU
-from .lstm import LSTM
+from ._cell import ACTS, GRU, LSTM, MAX_ROW, Dense, Elman, zeros
 from .rng import Rng
 
 KINDS = ("elman", "lstm", "gru", "dense")
@@ -122,12 +118,16 @@ def _numel(shape):
 class Model:
     """A stack of recurrent/dense layers and an optional head; see the module comment."""
 
+    # defaults in the class, so that a model's own attribute dict stays small (RAM)
+    kernels = "bytecode"     # 'viper' when its layers run native kernels (tinyrnn.kernels)
+    _x = None                # viper: the input is checked and copied here (kernels take buffers)
+    _dirty = False           # param() handed out a writable view: re-check the weights' bounds
+
     def __init__(self, desc, seed=1, kernels=None):
         spec = parse(desc)
         kernel_kind = _kernels.name(kernels)        # checked before anything is built
         k = _kernels.inference(kernel_kind)
         self.desc = desc
-        self.n_inputs = spec[0][1]
         n_params = 0
         n_state = 0
         n_work = 0
@@ -136,11 +136,12 @@ class Model:
             n_state += 2 * n_out if kind == "lstm" else n_out   # a dense layer's output counts as state
             if kind in _GATES:
                 n_work = max(n_work, _WORK[kind] * n_out)
-        self.n_params = n_params
         self.params = zeros("h", n_params)      # each buffer in one allocation of its final size
         self.state = zeros("h", n_state)
         self.work = zeros("h", n_work)
-        self._x = zeros("h", spec[0][1])        # the input, checked and copied: kernels take buffers
+        if kernel_kind == "viper":
+            self.kernels = kernel_kind
+            self._x = zeros("h", spec[0][1])
         pv = memoryview(self.params)
         sv = memoryview(self.state)
         wv = memoryview(self.work)
@@ -161,16 +162,22 @@ class Model:
             else:
                 layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv, k.elman_step))
             s += n_out
-        self.kernels = kernel_kind   # 'viper' or 'bytecode'
         self.layers = layers
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
-        self._dirty = False
         if seed is not None:        # seed=None: all weights 0 (to be loaded)
             self.init(seed)
         else:
             self.weights_changed()
+
+    @property
+    def n_inputs(self):
+        return self.layers[0].n_in
+
+    @property
+    def n_params(self):
+        return len(self.params)
 
     @property
     def n_outputs(self):
@@ -196,16 +203,17 @@ class Model:
         """Call after writing parameters directly (model.params, or a view from param()
         kept across steps): each layer re-checks which of its exact loops it may use.
         Loading, init() and training call it themselves. Allocates nothing."""
-        self._dirty = False
+        if self._dirty:
+            self._dirty = False
         if self.kernels == "viper":   # native kernels bound their sums per step themselves
             return
+        fits = _kernels.bytecode().fits
         x_max = 32768                 # the model's input: any Q8.8 value
         for layer in self.layers:
-            layer.bound(x_max)
+            layer.bound(x_max, fits)
             # what the next layer gets: a cell's h, or a squashed dense output, is within
             # [-1.0, 1.0]; an identity dense output can be anything
             x_max = 32768 if layer.__class__ is Dense and layer.act == 0 else 256
-        self._dirty = False
 
     def reset(self):
         """Clear hidden and cell state (start of a new sequence)."""
@@ -216,19 +224,22 @@ class Model:
     def step(self, x):
         """One time step. x: n_inputs Q8.8 ints. Returns the output buffer (a view
         of Q8.8 ints) which the next step overwrites: copy it to keep it."""
-        n = self.n_inputs
+        layers = self.layers
+        n = layers[0].n_in
         if len(x) != n:
             raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
         if self._dirty:
             self.weights_changed()
-        xb = self._x
         for j in range(n):
             v = x[j]
             if type(v) is not int or v < -32768 or v > 32767:
                 _bad_input(j, v)
-            xb[j] = v
-        x = xb
-        for L in self.layers:        # each layer's kernel works in place on its views
+        xb = self._x
+        if xb is not None:           # viper kernels read buffers: copy the checked input
+            for j in range(n):
+                xb[j] = x[j]
+            x = xb
+        for L in layers:        # each layer's kernel works in place on its views
             L.kern(L.p, x, L.h, L.work, L.n_in, L.n_hid, L.flags)
             x = L.h                  # (an LSTM's h then c: the next layer reads the first n_in)
         return self.output

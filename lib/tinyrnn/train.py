@@ -18,11 +18,9 @@
 # 32-bit board; a training step allocates nothing, whatever the values.
 from array import array
 
-from . import backward as bw
 from . import kernels as _kernels
-from ._cell import zeros
+from ._cell import SOFTMAX, zeros
 from ._tables_train import NEG_LN
-from .dense import SOFTMAX
 from .optim import SGD, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
@@ -33,7 +31,7 @@ except ImportError:          # CPython: const() is just the value
     def const(x):
         return x
 
-_D = const(16383)            # deltas saturate here (backward.D)
+_D = const(16383)            # deltas saturate here (backward.D, docs/arithmetic.md 7)
 _G = const(536870911)        # gradient sums, clip bounds and the loss sum saturate here (2^29 - 1)
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
@@ -141,7 +139,7 @@ class Trainer:
             layer = plan[0]
             H = plan[3] if plan[5] else 0          # a dense layer has no recurrent part
             rows = len(layer.p) // (plan[2] + H + 2) if plan[5] else plan[3]
-            self._bfast[l] = bw.fits_cols(layer.p, rows, plan[2], H)
+            self._bfast[l] = self.k.fits_cols(layer.p, rows, plan[2], H)
             l += 1
 
     # ---- checks: every problem is reported before any weight changes -------

@@ -13,8 +13,8 @@ import os
 import struct
 import sys
 
+from ._cell import ACTS
 from .model import KINDS, Model, _layer_params, parse
-from .dense import ACTS
 
 MAGIC = b"TRNN"
 VERSION = 1

