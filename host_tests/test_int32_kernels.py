@@ -14,6 +14,7 @@ import pytest
 
 import int32_viper
 from tinyrnn import optim
+from tinyrnn._cell import zeros
 from tinyrnn.model import Model
 from tinyrnn.train import Trainer
 
@@ -24,6 +25,7 @@ TRAIN = int32_viper.load("_viper_train")
 def emulated(model, k=INF):
     """The model with every layer's step kernel replaced by its emulated viper twin."""
     model.kernels = "viper"          # (weights_changed() then leaves the bytecode flags alone)
+    model._x = zeros("h", model.n_inputs)      # viper kernels read the input from a buffer
     for L in model.layers:
         L.kern = getattr(k, type(L).KERNEL)
         L.flags &= ~1                 # viper kernels ignore bit 0; clear it to be sure
