@@ -16,19 +16,18 @@ import time
 import pytest
 
 from tinyrnn_host import cli, paths
-from tinyrnn_host.board import deploy
-from tinyrnn_host.board import vboard
+from tinyrnn_host.board import deploy, mpycompile, vboard, weights_upload
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
-MODULES = sorted(p.stem for p in LIB.glob("*.py"))
+ALL_MODULES = sorted(p.stem for p in LIB.glob("*.py"))
+NATIVE = sorted(p.stem for p in LIB.glob("*.py") if mpycompile.is_native(p))     # _viper, _viper_train
+MODULES = sorted(set(ALL_MODULES) - set(NATIVE))   # what a board with arch none (the virtual board) gets
 TIME_LIMIT = 90
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
-                       reason="Node.js not installed"),
-    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
-]
+
+def test_the_library_has_native_modules():
+    assert NATIVE == ["_viper", "_viper_train"] and len(MODULES) == len(ALL_MODULES) - 2
 
 
 @pytest.fixture
@@ -166,7 +165,7 @@ def test_only_the_changed_module_is_uploaded(board, lib_copy, tmp_path):
     with open(lib_copy / "rng.py", "a") as f:
         f.write("\n_DEPLOY_TEST = 1\n")
     report, lines = run_deploy(port, tmp_path, lib_dir=lib_copy)
-    assert report.compiled == ["rng.py"]
+    assert report.compiled == ["tinyrnn/rng.py"]
     assert report.uploaded == ["/lib/tinyrnn/rng.mpy"]
     assert len(report.unchanged) == len(MODULES) - 1
     assert "uploaded /lib/tinyrnn/rng.mpy" in "\n".join(lines)
@@ -176,7 +175,7 @@ def test_only_the_changed_module_is_uploaded(board, lib_copy, tmp_path):
     with open(lib_copy / "gru.py", "a") as f:
         f.write("# a trailing comment\n")
     report, _ = run_deploy(port, tmp_path, lib_dir=lib_copy)
-    assert report.compiled == ["gru.py"] and report.uploaded == []
+    assert report.compiled == ["tinyrnn/gru.py"] and report.uploaded == []
 
 
 def test_mpy_files_on_the_board_import_and_run(board, tmp_path):
@@ -263,7 +262,7 @@ def test_corrupted_upload_is_rejected_on_the_board(board, tmp_path, monkeypatch)
     old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
     run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
     make_weights(tmp_path / "new.bin", SMALL, seed=4)
-    real_copy = deploy.copy_to_board
+    real_copy = weights_upload.copy_to_board
 
     def flip_a_bit(board_, local, remote):
         bad = bytearray(pathlib.Path(local).read_bytes())
@@ -271,7 +270,7 @@ def test_corrupted_upload_is_rejected_on_the_board(board, tmp_path, monkeypatch)
         (tmp_path / "on_the_wire.bin").write_bytes(bytes(bad))
         real_copy(board_, tmp_path / "on_the_wire.bin", remote)
 
-    monkeypatch.setattr(deploy, "copy_to_board", flip_a_bit)
+    monkeypatch.setattr(weights_upload, "copy_to_board", flip_a_bit)
     with pytest.raises(deploy.DeployError, match=r"did not verify on the board \(WeightsError: weights: CRC mismatch"):
         run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert (flash / "model.bin").read_bytes() == old
@@ -284,14 +283,14 @@ def test_upload_cut_midway_leaves_the_old_weights(board, tmp_path, monkeypatch):
     old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
     run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
     new = make_weights(tmp_path / "new.bin", SMALL, seed=4)
-    real_copy = deploy.copy_to_board
+    real_copy = weights_upload.copy_to_board
 
     def cut(board_, local, remote):
         (tmp_path / "half.bin").write_bytes(new[: len(new) // 2])
         real_copy(board_, tmp_path / "half.bin", remote)
         raise deploy.DeployError("mpremote cp failed: the connection was cut")
 
-    monkeypatch.setattr(deploy, "copy_to_board", cut)
+    monkeypatch.setattr(weights_upload, "copy_to_board", cut)
     with pytest.raises(deploy.DeployError, match="connection was cut"):
         run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert (flash / "model.bin").read_bytes() == old
@@ -300,7 +299,7 @@ def test_upload_cut_midway_leaves_the_old_weights(board, tmp_path, monkeypatch):
                            "print('N', weights.load('model.bin').n_params)")
     assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
 
-    monkeypatch.setattr(deploy, "copy_to_board", real_copy)
+    monkeypatch.setattr(weights_upload, "copy_to_board", real_copy)
     report, lines = run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert "found model.bin.tmp left by an interrupted upload: it will be replaced" in lines
     assert (flash / "model.bin").read_bytes() == new and not (flash / "model.bin.tmp").exists()
