@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tinyrnn_host import cli, paths
-from tinyrnn_host.board import deploy, mpycompile, vboard, weights_upload
+from tinyrnn_host.board import deploy, mpycompile, uboard, vboard, weights_upload
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
@@ -77,6 +77,26 @@ def bridges_serving(fs_dir):
         if state != "Z" and str(vboard.BRIDGE).encode() in cmd and str(fs_dir).encode() in cmd:
             pids.append(int(d.name))
     return pids
+
+
+def copying(remote):
+    """PIDs of live mpremote processes whose command line names `remote`."""
+    pids = []
+    for d in pathlib.Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0") if d.name.isdigit() else []
+        except OSError:
+            continue
+        if b"mpremote" in cmd and remote.encode() in cmd:
+            pids.append(int(d.name))
+    return pids
+
+
+def bytes_written(pid):
+    try:
+        return int(dict(line.split(": ") for line in pathlib.Path("/proc/%d/io" % pid).read_text().splitlines())["wchar"])
+    except (OSError, KeyError, ValueError):
+        return 0
 
 
 def make_weights(path, desc, seed):
@@ -305,50 +325,57 @@ def test_upload_cut_midway_leaves_the_old_weights(board, tmp_path, monkeypatch):
     assert (flash / "model.bin").read_bytes() == new and not (flash / "model.bin.tmp").exists()
 
 
-def test_killed_upload_leaves_the_old_weights(board, tmp_path):
-    """The real thing: deploy.py is killed (with its mpremote) while a 163 KB
-    weights file is on its way; the board keeps the old file, loadable."""
-    port, flash = board
-    old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
-    run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
-    new = make_weights(tmp_path / "big.bin", BIG, seed=4)
-
-    cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port, "--build-dir", str(tmp_path / "build"),
-           "--weights", str(tmp_path / "big.bin"), "--weights-name", "model.bin"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    seen = []
+@pytest.mark.parametrize("runtime", ["wasm", "unix"])
+def test_killed_upload_leaves_the_old_weights(tmp_path, runtime):
+    """The real thing: deploy.py is killed (with its mpremote) while a 163 KB weights file
+    is on its way: once NAME.tmp exists on the board and is still growing. The board keeps
+    the old file, loadable; the next deploy replaces the leftover .tmp."""
+    b, port = uboard.start_virtual(runtime, None, tmp_path / "flash", time_limit=TIME_LIMIT)
+    flash = b.fs_dir
     try:
-        deadline = time.monotonic() + 60
-        for line in proc.stdout:
-            seen.append(line)
-            if line.startswith("weights: uploading"):
-                time.sleep(0.8)         # mpremote starts in ~0.3 s, then copies at ~80 KB/s here
-                break
-            assert time.monotonic() < deadline, "".join(seen)
+        old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
+        run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
+        new = make_weights(tmp_path / "big.bin", BIG, seed=4)
+        tmp = flash / "model.bin.tmp"
+        assert not tmp.exists()
+
+        cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port, "--build-dir", str(tmp_path / "build"),
+               "--weights", str(tmp_path / "big.bin"), "--weights-name", "model.bin"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        sent = 0
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                # the `mpremote cp ... :model.bin.tmp` child: kill once it has written 40 KB
+                # of the file to the board's serial line (the commands before are < 5 KB)
+                sent = max([bytes_written(pid) for pid in copying(":model.bin.tmp")] + [0])
+                if sent > 40000:
+                    break
+                time.sleep(0.01)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)    # deploy.py and its mpremote child
+            proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL, "deploy finished before the kill"
+        out = board_exec(port, "import os\nprint('TMP', os.stat('model.bin.tmp')[6] "
+                               "if 'model.bin.tmp' in os.listdir() else -1)\n")
+        left = int(out.split("TMP ")[1].split()[0])
+        assert 0 < left < len(new), "the kill did not land during the upload (.tmp: %d of %d bytes)" % (left, len(new))
+        assert tmp.stat().st_size == left          # and the board's flash folder holds that .tmp
+
+        assert (flash / "model.bin").read_bytes() == old
+        out = board_exec(port, "from tinyrnn import weights\nimport os\nprint('CRC', weights.file_crc('model.bin'))\n"
+                               "print('N', weights.load('model.bin').n_params)\n")
+        assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
+        from tinyrnn import weights
+        assert "N %d" % weights.load(str(tmp_path / "old.bin")).n_params in out
+
+        report, lines = run_deploy(port, tmp_path, weights=tmp_path / "big.bin", weights_name="model.bin")
+        assert "found model.bin.tmp left by an interrupted upload: it will be replaced" in lines
+        assert report.weights_crc == int.from_bytes(new[-4:], "little")
+        assert hashlib.sha256((flash / "model.bin").read_bytes()).digest() == hashlib.sha256(new).digest()
+        assert not tmp.exists()
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)   # deploy.py and its mpremote child
-        proc.wait(timeout=10)
-        seen.append(proc.stdout.read())
-        proc.stdout.close()
-    assert any(line.startswith("weights: uploading") for line in seen), "".join(seen)
-    assert not any("renamed" in line for line in seen), "killed too late: " + "".join(seen)
-
-    out = board_exec(port, "from tinyrnn import weights\nimport os\nprint('CRC', weights.file_crc('model.bin'))\n"
-                           "print('N', weights.load('model.bin').n_params)\n"
-                           "print('TMP', os.stat('model.bin.tmp')[6] if 'model.bin.tmp' in os.listdir() else -1)\n")
-    assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
-    assert (flash / "model.bin").read_bytes() == old
-    tmp_size = int(out.split("TMP ")[1].split()[0])
-    # where the kill lands depends on the machine's speed: before the first chunk (no .tmp),
-    # mid-copy (a partial .tmp) or after the copy but before the on-board check and rename
-    # (a whole .tmp); in every case model.bin is the old file. The cut-in-half case is
-    # pinned down deterministically by test_upload_cut_midway_leaves_the_old_weights above.
-    assert tmp_size <= len(new)
-
-    report, lines = run_deploy(port, tmp_path, weights=tmp_path / "big.bin", weights_name="model.bin")
-    assert report.weights_crc == int.from_bytes(new[-4:], "little")
-    assert hashlib.sha256((flash / "model.bin").read_bytes()).digest() == hashlib.sha256(new).digest()
-    assert not (flash / "model.bin.tmp").exists()
+        b.stop()
 
 
 # -- the rest ------------------------------------------------------------------------------
