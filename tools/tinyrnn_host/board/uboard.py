@@ -34,7 +34,7 @@ import threading
 import time
 import tty
 
-from . import mpunix
+from . import mpunix, vboard
 
 DEFAULT_HEAP = 256 * 1024       # the unix port's objects are 64-bit: a 32-bit board's 128 KB
 START_TIMEOUT = 20.0
@@ -50,7 +50,7 @@ del vfs, os, sys
 """
 
 
-class UnixBoardError(RuntimeError):
+class UnixBoardError(vboard.VirtualBoardError):
     pass
 
 
@@ -166,17 +166,14 @@ def _serve(host, live, respawn, stop, deadline):
             pending = pending[n:]
 
 
-class UnixBoard:
+class UnixBoard(vboard.VirtualBoard):
     """A running unix-port board in its own process (python -m tinyrnn_host.board.uboard).
-    Use as a context manager yielding the port path; arguments as bridge()."""
+    Use as a context manager yielding the port path; arguments as bridge(). Stopping,
+    alive() and pid are the WebAssembly board's (board/vboard): the process ends when
+    its stdin closes, or on SIGTERM."""
 
     def __init__(self, heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, stderr=None):
-        self.heap_bytes = int(heap_bytes)
-        self.time_limit = time_limit
-        self._own_fs = fs_dir is None
-        self.fs_dir = None if fs_dir is None else pathlib.Path(fs_dir).resolve()
-        self._stderr = stderr
-        self.proc = self.port = self.banner = None
+        super().__init__(heap_bytes, fs_dir, time_limit, stderr)
 
     def start(self):
         if self.proc is not None:
@@ -200,36 +197,6 @@ class UnixBoard:
                 break
         self.stop()
         raise UnixBoardError("the unix-port board did not start (exit %s)" % self.proc.returncode)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def stop(self):
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc is not None:
-            for f in (proc.stdin, proc.stdout):
-                if f:
-                    f.close()
-        if self._own_fs and self.fs_dir is not None:
-            shutil.rmtree(self.fs_dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 def start_virtual(runtime, heap_bytes=None, fs_dir=None, time_limit=None):
