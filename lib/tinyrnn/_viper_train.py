@@ -341,23 +341,6 @@ def _mul16(a: int, b: int) -> int:
 
 
 @micropython.viper
-def _isqrt(n: int) -> int:
-    # floor(sqrt(n)) for 0 <= n < 2^30, digit by digit (no division)
-    r = 0
-    bit = 1 << 28
-    while bit > n:
-        bit >>= 2
-    while bit:
-        if n >= r + bit:
-            n -= r + bit
-            r = (r >> 1) + bit
-        else:
-            r >>= 1
-        bit >>= 2
-    return r
-
-
-@micropython.viper
 def _sq8(g: int) -> int:
     # optim.sq8: min(S, r8(g^2))
     if -32768 < g and g < 32768:
@@ -370,40 +353,6 @@ def _sq8(g: int) -> int:
     lo = g & 255
     v = ((h * h) << 8) + 2 * h * lo + ((lo * lo + 128) >> 8)
     return 536870911 if v > 536870911 else v
-
-
-@micropython.viper
-def _ratio(m: int, d: int) -> int:
-    # optim.step_ratio: sat(round(m 4096 / d))
-    q = m // d
-    if q >= 131072:
-        return 536870911
-    if q < -131072:
-        return -536870911
-    t = (q << 12) + (((m - q * d) * 8192 + d) // (2 * d))
-    if t > 536870911:
-        return 536870911
-    if t < -536870911:
-        return -536870911
-    return t
-
-
-@micropython.viper
-def _wstep(w: ptr32, i: int, a: int, la: int, t: int):
-    # w[i] -= r16(a t), clamped to [-2^23, 2^23 - 1]
-    one = 1
-    sb = one << 31
-    if -la <= t and t <= la:
-        u = (a * t + 32768) >> 16
-    else:
-        u = int(_mul16(a, t))
-    v = int(w[i])
-    v = (v ^ sb) - sb - u
-    if v > 8388607:
-        v = 8388607
-    elif v < -8388608:
-        v = -8388608
-    w[i] = v
 
 
 @micropython.viper
@@ -480,8 +429,42 @@ def rmsprop_update(w: ptr32, g: ptr32, s: ptr32, n: int, a: int, c: int, eps: in
         else:
             si += int(_mul16(c, b))
         s[i] = si
-        t = int(_ratio(gi, int(_isqrt(si)) + eps))
-        _wstep(w, i, a, la, t)
+        # isqrt(si), digit by digit; then the normalised step, as adam_update
+        x = si
+        r = 0
+        bit = 1 << 28
+        while bit > x:
+            bit >>= 2
+        while bit:
+            if x >= r + bit:
+                x -= r + bit
+                r = (r >> 1) + bit
+            else:
+                r >>= 1
+            bit >>= 2
+        d = r + eps
+        q = gi // d
+        if q >= 131072:
+            t = 536870911
+        elif q < -131072:
+            t = -536870911
+        else:
+            t = (q << 12) + (((gi - q * d) * 8192 + d) // (2 * d))
+            if t > 536870911:
+                t = 536870911
+            elif t < -536870911:
+                t = -536870911
+        if -la <= t and t <= la:
+            u = (a * t + 32768) >> 16
+        else:
+            u = int(_mul16(a, t))
+        x = int(w[i])
+        x = (x ^ sb) - sb - u
+        if x > 8388607:
+            x = 8388607
+        elif x < -8388608:
+            x = -8388608
+        w[i] = x
 
 
 @micropython.viper

@@ -20,7 +20,6 @@ from array import array
 
 from . import kernels as _kernels
 from ._cell import SOFTMAX, zeros
-from ._tables_train import NEG_LN
 from .optim import SGD, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
@@ -69,6 +68,9 @@ class Trainer:
             raise ValueError("max_steps must be an int >= 1")
         self.model = model
         self.loss = loss
+        if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
+            from ._tables_train import NEG_LN
+            self._neg_ln = NEG_LN
         self.targets = targets
         self.window = window
         self.steps = window if window is not None else max_steps
@@ -275,7 +277,7 @@ class Trainer:
             for o in range(O):
                 d[o] = 16 * c[so + o]
             d[y_t] -= 4096
-            self._add_loss(NEG_LN[c[so + y_t]], 1)
+            self._add_loss(self._neg_ln[c[so + y_t]], 1)
             return
         se = 0
         for o in range(O):
@@ -362,7 +364,7 @@ class Trainer:
 
     def _eval_loss(self, y, yt):
         if self.loss == "ce":
-            self._add_loss(NEG_LN[y[yt]], 1)
+            self._add_loss(self._neg_ln[y[yt]], 1)
             return
         se = 0
         for o in range(len(y)):
