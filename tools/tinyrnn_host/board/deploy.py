@@ -53,8 +53,9 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
     tag = (compiler.emits.lstrip("v") + ("-" + "+".join(f[2:] for f in flags) if flags else "")
            + ("-" + arch if arch else ""))
     out_dir = pathlib.Path(build_root) / tag / PACKAGE
-    compiled = mpycompile.compile_tree(src_dir, out_dir, arch=arch, compiler=compiler, flags=flags,
-                                       prefix=PACKAGE + "/", cache=True, skip_failed_native=True)
+    compiled = []
+    mpycompile.compile_tree(src_dir, out_dir, arch=arch, compiler=compiler, flags=flags, prefix=PACKAGE + "/",
+                            cache=True, skip_failed_native=True, compiled=compiled)
     built = sorted(out_dir.glob("*.mpy"))
     for mpy in built:
         check_header(mpy, board_mpy)

@@ -74,8 +74,7 @@ def available():
 
 def compiled_lib_dir(out_dir, lib_dir=None):
     """The board library compiled as a deploy compiles it for this port (arch x64) into out_dir."""
-    mpycompile.compile_tree(lib_dir or paths.board_lib(), out_dir, arch=ARCH)
-    return pathlib.Path(out_dir)
+    return mpycompile.compile_tree(lib_dir or paths.board_lib(), pathlib.Path(out_dir), arch=ARCH)
 
 
 def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), extra_dirs=(),

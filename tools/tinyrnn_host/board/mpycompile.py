@@ -223,16 +223,16 @@ def _sha256(path):
 
 
 def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix="", cache=False,
-                 skip_failed_native=False):
-    """Compile every .py under src_dir into out_dir (same layout, X.py -> X.mpy); returns the
-    source names compiled this time.
+                 skip_failed_native=False, compiled=None):
+    """Compile every .py under src_dir into out_dir (same layout, X.py -> X.mpy); returns out_dir.
 
     arch: the native arch for modules holding native code (None: they are left out);
     compiler: a Compiler (default: the installed mpy-cross); flags: extra mpy-cross options;
     prefix: put before each relative path in the source name the .mpy records;
     cache: keep out_dir/manifest.json and recompile only sources that changed (and remove
     outputs whose source is gone); skip_failed_native: a native module this compiler cannot
-    build for `arch` is left out (the board then uses the bytecode kernels) instead of an error.
+    build for `arch` is left out (the board then uses the bytecode kernels) instead of an error;
+    compiled: a list that gets the source names compiled this time.
     """
     src_dir, out_dir = pathlib.Path(src_dir), pathlib.Path(out_dir)
     compiler = compiler or default_compiler()
@@ -251,7 +251,8 @@ def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix=""
             pass
     if manifest.get("compiler") != ident:
         manifest = {"compiler": ident, "sources": {}}
-    compiled, kept = [], set()
+    compiled = compiled if compiled is not None else []
+    kept = set()
     for py in sources:
         rel = py.relative_to(src_dir)
         dst = out_dir / rel.with_suffix(".mpy")
@@ -287,4 +288,4 @@ def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix=""
         tmp = manifest_path.with_name("manifest.json.%d.tmp" % os.getpid())
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
         os.replace(tmp, manifest_path)
-    return compiled
+    return out_dir

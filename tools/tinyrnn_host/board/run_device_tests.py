@@ -34,9 +34,10 @@ HEADER = ("import sys, micropython\n"
           "from tinyrnn import kernels\n"
           "print('KERNELS', kernels.name())\n")
 # Files that do not fit the cap on the unix port yet, and the hard cap they run under
-# there instead (its objects are 64-bit, a board's 32-bit; the training stack, about
-# 53 KB resident, leaves too little of 64 KB in one piece). Printed on every run.
-UNIX_HEAP_NEEDS = {"test_train": 80 * 1024}
+# there instead, printed on every run: its objects are 64-bit (a board's 32-bit), and
+# test_train.py, which imports every optimizer, fails 2 of 6 tests at 68 KB and passes
+# at 72 KB (measured with `tinyrnn device-test test_train --runtime unix --heap N`).
+UNIX_HEAP_NEEDS = {"test_train": 76 * 1024}
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
 
 

@@ -71,8 +71,7 @@ def compile_mpy(src_dir, out_dir):
     """Compile every .py under src_dir to .mpy in out_dir with mpy-cross, as a deploy does
     for a port with no native arch (this one): viper modules are left out."""
     from .. import mpycompile
-    mpycompile.compile_tree(src_dir, out_dir, arch=None)
-    return out_dir
+    return mpycompile.compile_tree(src_dir, out_dir, arch=None)
 
 
 def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
