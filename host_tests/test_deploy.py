@@ -356,11 +356,14 @@ def test_killed_upload_leaves_the_old_weights(tmp_path, runtime):
             os.killpg(proc.pid, signal.SIGKILL)    # deploy.py and its mpremote child
             proc.wait(timeout=10)
         assert proc.returncode == -signal.SIGKILL, "deploy finished before the kill"
+        assert sent > 40000, "the kill did not land during the upload: mpremote cp had sent %d bytes" % sent
         out = board_exec(port, "import os\nprint('TMP', os.stat('model.bin.tmp')[6] "
                                "if 'model.bin.tmp' in os.listdir() else -1)\n")
         left = int(out.split("TMP ")[1].split()[0])
-        assert 0 < left < len(new), "the kill did not land during the upload (.tmp: %d of %d bytes)" % (left, len(new))
-        assert tmp.stat().st_size == left          # and the board's flash folder holds that .tmp
+        if runtime == "unix":      # its filesystem is the host folder itself: the half-written .tmp is there
+            assert 0 < left < len(new) and tmp.stat().st_size == left, (left, len(new))
+        else:                      # the WebAssembly board writes files back to its folder per command
+            assert left < len(new), (left, len(new))
 
         assert (flash / "model.bin").read_bytes() == old
         out = board_exec(port, "from tinyrnn import weights\nimport os\nprint('CRC', weights.file_crc('model.bin'))\n"
