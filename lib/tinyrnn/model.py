@@ -230,14 +230,18 @@ class Model:
             raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
         if self._dirty:
             self.weights_changed()
-        for j in range(n):
-            v = x[j]
-            if type(v) is not int or v < -32768 or v > 32767:
-                _bad_input(j, v)
         xb = self._x
-        if xb is not None:           # viper kernels read buffers: copy the checked input
+        if xb is None:
             for j in range(n):
-                xb[j] = x[j]
+                v = x[j]
+                if type(v) is not int or v < -32768 or v > 32767:
+                    _bad_input(j, v)
+        else:                        # viper kernels read a buffer: check and copy in one pass
+            for j in range(n):
+                v = x[j]
+                if type(v) is not int or v < -32768 or v > 32767:
+                    _bad_input(j, v)
+                xb[j] = v
             x = xb
         for L in layers:        # each layer's kernel works in place on its views
             L.kern(L.p, x, L.h, L.work, L.n_in, L.n_hid, L.flags)
