@@ -18,6 +18,10 @@ import tty from 'node:tty';
 import { MessageChannel, Worker } from 'node:worker_threads';
 
 const WATCH_MS = 50;
+// Host bytes kept from the start of each run, handed to the restarted board
+// if the run must be stopped: what the host sent to a board that could not
+// read it (mpremote's Ctrl-C and Ctrl-A to get a raw REPL) reaches the new one.
+const REPLAY_MAX = 4096;
 
 const log = (msg) => process.stderr.write(`vboard: ${msg}\n`);
 
@@ -58,6 +62,7 @@ class Supervisor {
         this.worker = null;
         this.toBoard = null;    // MessagePort to the board: the host's bytes
         this.held = [];         // host bytes that came while no board was there
+        this.sinceRun = [];     // host bytes that came since the current run started
         this.running = null;    // { what, source, mode, since } while the VM runs code
         this.announced = false;
     }
@@ -86,6 +91,7 @@ class Supervisor {
     }
 
     input(d) {
+        if (this.running && this.sinceRun.reduce((n, b) => n + b.length, 0) < REPLAY_MAX) this.sinceRun.push(d);
         if (this.toBoard) this.toBoard.postMessage(d);
         else this.held.push(d);
     }
@@ -96,11 +102,13 @@ class Supervisor {
             this.announced = true;
         } else if (m.kind === 'run') {
             // A new run names itself; a program that waited for the host runs on.
+            if (m.what) this.sinceRun = [];
             this.running = { ...(m.what ? m : this.running), since: Date.now() };
         } else if (m.kind === 'wait') {
             if (this.running) this.running.since = 0; // waiting for the host is not running
         } else if (m.kind === 'idle') {
             this.running = null;
+            this.sinceRun = [];
         }
     }
 
@@ -127,6 +135,8 @@ class Supervisor {
         const rawCommand = r.source === 'command' && r.mode === 'raw';
         // A raw REPL command ends with: output, \x04, the error, \x04, the prompt.
         writeAll(this.opts.fd, rawCommand ? `\x04${msg}\r\n\x04>` : `\r\n${msg}\r\n`);
+        this.held = [...this.sinceRun, ...this.held];
+        this.sinceRun = [];
         this.start({ mode: r.mode, banner: !rawCommand });
     }
 }
