@@ -190,6 +190,7 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
             "collect": list(collect),
             "loop": loop,
             "time_limit": float(timeout),
+            "caller_pid": os.getpid(),
         }
         stdout, raw, progress = _run_node(job, tmp, timeout, echo)
     timed_out = raw is None

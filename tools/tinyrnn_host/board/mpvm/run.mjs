@@ -3,7 +3,7 @@
 //   node run.mjs JOB.json RESULT.json PROGRESS.json   (started by mpvm/__init__.py)
 //
 // JOB: {heapsize, scripts: [src, ...], dirs: [[hostDir, vmDir], ...], files: {vmPath: base64},
-//       collect: [vmPath, ...], loop: src|null, time_limit: seconds}
+//       collect: [vmPath, ...], loop: src|null, time_limit: seconds, caller_pid}
 // MicroPython's stdout is passed through to ours as it comes. RESULT gets
 // {error: traceback|null, heap_start, heap_end, chunk_totals, peak_alloc, loops,
 //  files: {vmPath: base64|null}}, where heap_start is the `GC: total:` of
@@ -69,14 +69,15 @@ def _mpvm_end(mark):
 `;
 
 // Kill this process at the time limit even if the VM never gives the event
-// loop back (a thread of its own), or when the process that started us is gone.
-function watchdog(limitSeconds) {
+// loop back (a thread of its own), or when the process that started us (ppid,
+// as the caller says: we may have been orphaned before this runs) is gone.
+function watchdog(limitSeconds, ppid) {
     const w = new Worker(`
         const { workerData: { ppid, deadline } } = require('node:worker_threads');
         setInterval(() => {
             if (process.ppid !== ppid || Date.now() > deadline) process.kill(process.pid, 'SIGKILL');
         }, 200);
-    `, { eval: true, workerData: { ppid: process.ppid, deadline: Date.now() + (limitSeconds + GRACE) * 1000 } });
+    `, { eval: true, workerData: { ppid, deadline: Date.now() + (limitSeconds + GRACE) * 1000 } });
     w.unref();
 }
 
@@ -153,7 +154,7 @@ function runChunk(mp, out, src) {
 
 async function main([jobPath, resultPath, progressPath]) {
     const job = JSON.parse(fs.readFileSync(jobPath, 'utf8'));
-    watchdog(job.time_limit);
+    watchdog(job.time_limit, job.caller_pid || process.ppid);
     const out = new Output();
     const write = (data) => out.write(data);
     const mp = await loadMicroPython({ heapsize: job.heapsize, stdout: write, stderr: write, linebuffer: false });
