@@ -7,7 +7,6 @@ and every run has a time limit after which node is killed. Each test bounds
 itself with a limit of its own, so a regression fails here instead of hanging.
 """
 import os
-import pathlib
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 from tinyrnn_host import paths
 from tinyrnn_host.board import mpvm, run_device_tests
+from vboard_client import children_running, pid_alive
 
 HEAP_LOCKED_RAISE = "import micropython\nmicropython.heap_lock()\nraise ValueError('x')\n"
 RUNAWAY = "x = 1\nwhile True:\n    pass\n"
@@ -25,26 +25,7 @@ RUNAWAY = "x = 1\nwhile True:\n    pass\n"
 
 def runner_children(parent):
     """PIDs of node processes running run.mjs whose parent is `parent`."""
-    found = []
-    for d in pathlib.Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            cmd = (d / "cmdline").read_bytes()
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and str(mpvm.RUNNER).encode() in cmd:
-            found.append(int(d.name))
-    return found
-
-
-def gone(pid):
-    """True once pid has exited (a zombie that nobody reaped counts as gone)."""
-    try:
-        return pathlib.Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    return children_running(mpvm.RUNNER, parent)
 
 
 def test_a_raise_under_heap_lock_returns_with_a_clear_error():
@@ -110,9 +91,9 @@ def test_node_ends_itself_when_its_caller_is_killed():
         caller.send_signal(signal.SIGKILL)
         caller.wait(timeout=5)
         end = time.monotonic() + 5
-        while not gone(node) and time.monotonic() < end:
+        while pid_alive(node) and time.monotonic() < end:
             time.sleep(0.05)
-        alive = not gone(node)
+        alive = pid_alive(node)
         if alive:
             os.kill(node, signal.SIGKILL)
         assert not alive, "the VM outlived its caller"

@@ -23,8 +23,8 @@ def mpremote_path():
     return found
 
 
-def bridge_children(parent=None):
-    """PIDs of the child processes of `parent` (default: us) running the bridge."""
+def children_running(path, parent=None):
+    """PIDs of the child processes of `parent` (default: us) whose command line names `path`."""
     parent = os.getpid() if parent is None else parent
     pids = []
     for d in pathlib.Path("/proc").iterdir():
@@ -35,9 +35,14 @@ def bridge_children(parent=None):
             ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == parent and str(vboard.BRIDGE).encode() in cmd:
+        if ppid == parent and str(path).encode() in cmd:
             pids.append(int(d.name))
     return pids
+
+
+def bridge_children(parent=None):
+    """PIDs of the child processes of `parent` (default: us) running the bridge."""
+    return children_running(vboard.BRIDGE, parent)
 
 
 def pid_alive(pid):
