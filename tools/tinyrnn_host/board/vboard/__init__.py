@@ -18,8 +18,11 @@ From Python (tests):
 The board is the pinned MicroPython WebAssembly build (tinyrnn_host.paths.node_modules:
 tools/node_modules in a checkout) run by Node.js through bridge.mjs beside this file. The host folder `fs_dir` is the
 board's flash: it is synced both ways around every command the board runs,
-and a soft reboot starts a fresh interpreter from it. Without one, a temporary
-folder is used and removed at the end. See docs/virtual-board.md.
+and every reset starts a fresh interpreter from it, running boot.py and
+main.py as a board does (machine.reset() / `mpremote reset` included). Without
+one, a temporary folder is used and removed at the end. A command that runs
+longer than command_limit seconds is stopped and reported, and the board
+restarts. See docs/virtual-board.md.
 """
 import os
 import pathlib
