@@ -103,7 +103,7 @@ class Supervisor {
         } else if (m.kind === 'run') {
             // A new run names itself; a program that waited for the host runs on.
             if (m.what) this.sinceRun = [];
-            this.running = { ...(m.what ? m : this.running), since: Date.now() };
+            if (m.what || this.running) this.running = { ...(m.what ? m : this.running), since: Date.now() };
         } else if (m.kind === 'wait') {
             if (this.running) this.running.since = 0; // waiting for the host is not running
         } else if (m.kind === 'idle') {
