@@ -7,7 +7,7 @@ VENV    := .venv/.installed
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard
+.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
 
@@ -23,7 +23,8 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 	@cd tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The README's test command: device tests on the MicroPython VM, then host tests (pytest).
+# The README's test command: device tests on both MicroPythons (the WebAssembly VM and the
+# unix port, each under a 64 KB cap), then host tests (pytest).
 test: setup
 	$(TINYRNN) device-test --heap $(HEAP)
 	$(PY) -m pytest -q host_tests
@@ -38,7 +39,7 @@ examples: setup
 	$(TINYRNN) examples
 
 device-test: setup
-	$(TINYRNN) device-test --heap $(HEAP) $(if $(PORT),--port $(PORT))
+	$(TINYRNN) device-test --heap $(HEAP) $(if $(PORT),--port $(PORT)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
 tables: setup
 	$(TINYRNN) tables --write
@@ -65,8 +66,9 @@ torch-error: setup
 
 VBOARD_HEAP ?= 131072
 # A virtual MicroPython board for mpremote; prints PORT=/dev/pts/N. Ctrl-C stops it.
+# RUNTIME=unix: the unix port (native code, arch x64; its heap a hard cap, default 256K).
 vboard: setup
-	$(TINYRNN) vboard --heap $(VBOARD_HEAP) $(if $(FS),--fs $(FS))
+	$(TINYRNN) vboard $(if $(RUNTIME),--runtime $(RUNTIME),--heap $(VBOARD_HEAP)) $(if $(FS),--fs $(FS))
 
 clean:
 	rm -rf .venv tools/node_modules build .pytest_cache tools/*.egg-info
@@ -79,7 +81,11 @@ demo: setup
 
 # Compile lib/ to .mpy for the board and upload what changed (no PORT: the virtual board).
 deploy: setup
-	$(TINYRNN) deploy $(if $(PORT),--port $(PORT)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(APP),--app $(APP)) $(if $(DRY_RUN),--dry-run)
+	$(TINYRNN) deploy $(if $(PORT),--port $(PORT)) $(if $(RUNTIME),--runtime $(RUNTIME)) $(if $(WEIGHTS),--weights $(WEIGHTS)) $(if $(APP),--app $(APP)) $(if $(DRY_RUN),--dry-run)
+
+# .mpy bundles for copying by hand (build/dist): bytecode per .mpy version, one per native arch.
+dist: setup
+	$(TINYRNN) dist
 
 # Regenerate package.json (mpremote mip install) after adding or removing a lib module.
 mip: setup

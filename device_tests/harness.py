@@ -16,6 +16,11 @@ except AttributeError:          # CPython
     def print_exception(e):
         traceback.print_exception(type(e), e, e.__traceback__)
 
+try:
+    from gc import collect as _collect
+except ImportError:             # CPython without gc.collect is not a case, but stay importable anywhere
+    _collect = None
+
 passed = 0
 failed = 0
 skipped = 0
@@ -35,6 +40,8 @@ def run_one(namespace, name):
     global passed, failed, skipped
     if not isinstance(namespace, dict):
         namespace = namespace.__dict__
+    if _collect:
+        _collect()      # each test starts from a collected heap, as a fresh board program would
     try:
         namespace[name]()
     except Skip as e:

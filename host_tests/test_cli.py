@@ -9,7 +9,7 @@ import pytest
 from tinyrnn_host import cli, paths
 from tinyrnn_host.board import device
 
-COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "import-torch", "export-torch",
+COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "dist", "import-torch", "export-torch",
             "torch-error", "train", "examples", "bench", "sizes", "quant-error", "tables"]
 
 
@@ -18,7 +18,7 @@ def test_help_lists_every_subcommand(capsys):
         cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and line.split()]
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ") and line[4:5].strip()]
     assert listed == COMMANDS
 
 
@@ -78,7 +78,7 @@ def test_missing_webassembly_build_is_an_error_not_a_traceback(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert "tinyrnn run: error: the MicroPython WebAssembly build" in err and "make setup" in err
     assert cli.main(["deploy", "--fs", str(tmp_path / "fs"), "--build-dir", str(tmp_path / "build")]) == 2
-    assert "deploy: error: virtual board: the MicroPython WebAssembly build" in capsys.readouterr().err
+    assert "deploy: error: virtual board (wasm): the MicroPython WebAssembly build" in capsys.readouterr().err
 
 
 def test_run_reports_the_heap_cap(tmp_path, capfd):

@@ -16,19 +16,18 @@ import time
 import pytest
 
 from tinyrnn_host import cli, paths
-from tinyrnn_host.board import deploy
-from tinyrnn_host.board import vboard
+from tinyrnn_host.board import deploy, mpycompile, uboard, vboard, weights_upload
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
-MODULES = sorted(p.stem for p in LIB.glob("*.py"))
+ALL_MODULES = sorted(p.stem for p in LIB.glob("*.py"))
+NATIVE = sorted(p.stem for p in LIB.glob("*.py") if mpycompile.is_native(p))     # _viper, _viper_train
+MODULES = sorted(set(ALL_MODULES) - set(NATIVE))   # what a board with arch none (the virtual board) gets
 TIME_LIMIT = 90
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
-                       reason="Node.js not installed"),
-    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
-]
+
+def test_the_library_has_native_modules():
+    assert NATIVE == ["_viper", "_viper_train"] and len(MODULES) == len(ALL_MODULES) - 2
 
 
 @pytest.fixture
@@ -78,6 +77,26 @@ def bridges_serving(fs_dir):
         if state != "Z" and str(vboard.BRIDGE).encode() in cmd and str(fs_dir).encode() in cmd:
             pids.append(int(d.name))
     return pids
+
+
+def copying(remote):
+    """PIDs of live mpremote processes whose command line names `remote`."""
+    pids = []
+    for d in pathlib.Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0") if d.name.isdigit() else []
+        except OSError:
+            continue
+        if b"mpremote" in cmd and remote.encode() in cmd:
+            pids.append(int(d.name))
+    return pids
+
+
+def bytes_written(pid):
+    try:
+        return int(dict(line.split(": ") for line in pathlib.Path("/proc/%d/io" % pid).read_text().splitlines())["wchar"])
+    except (OSError, KeyError, ValueError):
+        return 0
 
 
 def make_weights(path, desc, seed):
@@ -166,7 +185,7 @@ def test_only_the_changed_module_is_uploaded(board, lib_copy, tmp_path):
     with open(lib_copy / "rng.py", "a") as f:
         f.write("\n_DEPLOY_TEST = 1\n")
     report, lines = run_deploy(port, tmp_path, lib_dir=lib_copy)
-    assert report.compiled == ["rng.py"]
+    assert report.compiled == ["tinyrnn/rng.py"]
     assert report.uploaded == ["/lib/tinyrnn/rng.mpy"]
     assert len(report.unchanged) == len(MODULES) - 1
     assert "uploaded /lib/tinyrnn/rng.mpy" in "\n".join(lines)
@@ -176,7 +195,7 @@ def test_only_the_changed_module_is_uploaded(board, lib_copy, tmp_path):
     with open(lib_copy / "gru.py", "a") as f:
         f.write("# a trailing comment\n")
     report, _ = run_deploy(port, tmp_path, lib_dir=lib_copy)
-    assert report.compiled == ["gru.py"] and report.uploaded == []
+    assert report.compiled == ["tinyrnn/gru.py"] and report.uploaded == []
 
 
 def test_mpy_files_on_the_board_import_and_run(board, tmp_path):
@@ -263,7 +282,7 @@ def test_corrupted_upload_is_rejected_on_the_board(board, tmp_path, monkeypatch)
     old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
     run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
     make_weights(tmp_path / "new.bin", SMALL, seed=4)
-    real_copy = deploy.copy_to_board
+    real_copy = weights_upload.copy_to_board
 
     def flip_a_bit(board_, local, remote):
         bad = bytearray(pathlib.Path(local).read_bytes())
@@ -271,7 +290,7 @@ def test_corrupted_upload_is_rejected_on_the_board(board, tmp_path, monkeypatch)
         (tmp_path / "on_the_wire.bin").write_bytes(bytes(bad))
         real_copy(board_, tmp_path / "on_the_wire.bin", remote)
 
-    monkeypatch.setattr(deploy, "copy_to_board", flip_a_bit)
+    monkeypatch.setattr(weights_upload, "copy_to_board", flip_a_bit)
     with pytest.raises(deploy.DeployError, match=r"did not verify on the board \(WeightsError: weights: CRC mismatch"):
         run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert (flash / "model.bin").read_bytes() == old
@@ -284,14 +303,14 @@ def test_upload_cut_midway_leaves_the_old_weights(board, tmp_path, monkeypatch):
     old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
     run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
     new = make_weights(tmp_path / "new.bin", SMALL, seed=4)
-    real_copy = deploy.copy_to_board
+    real_copy = weights_upload.copy_to_board
 
     def cut(board_, local, remote):
         (tmp_path / "half.bin").write_bytes(new[: len(new) // 2])
         real_copy(board_, tmp_path / "half.bin", remote)
         raise deploy.DeployError("mpremote cp failed: the connection was cut")
 
-    monkeypatch.setattr(deploy, "copy_to_board", cut)
+    monkeypatch.setattr(weights_upload, "copy_to_board", cut)
     with pytest.raises(deploy.DeployError, match="connection was cut"):
         run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert (flash / "model.bin").read_bytes() == old
@@ -300,56 +319,66 @@ def test_upload_cut_midway_leaves_the_old_weights(board, tmp_path, monkeypatch):
                            "print('N', weights.load('model.bin').n_params)")
     assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
 
-    monkeypatch.setattr(deploy, "copy_to_board", real_copy)
+    monkeypatch.setattr(weights_upload, "copy_to_board", real_copy)
     report, lines = run_deploy(port, tmp_path, weights=tmp_path / "new.bin", weights_name="model.bin")
     assert "found model.bin.tmp left by an interrupted upload: it will be replaced" in lines
     assert (flash / "model.bin").read_bytes() == new and not (flash / "model.bin.tmp").exists()
 
 
-def test_killed_upload_leaves_the_old_weights(board, tmp_path):
-    """The real thing: deploy.py is killed (with its mpremote) while a 163 KB
-    weights file is on its way; the board keeps the old file, loadable."""
-    port, flash = board
-    old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
-    run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
-    new = make_weights(tmp_path / "big.bin", BIG, seed=4)
-
-    cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port, "--build-dir", str(tmp_path / "build"),
-           "--weights", str(tmp_path / "big.bin"), "--weights-name", "model.bin"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    seen = []
+@pytest.mark.parametrize("runtime", ["wasm", "unix"])
+def test_killed_upload_leaves_the_old_weights(tmp_path, runtime):
+    """The real thing: deploy.py is killed (with its mpremote) while a 163 KB weights file
+    is on its way: once NAME.tmp exists on the board and is still growing. The board keeps
+    the old file, loadable; the next deploy replaces the leftover .tmp."""
+    b, port = uboard.start_virtual(runtime, None, tmp_path / "flash", time_limit=TIME_LIMIT)
+    flash = b.fs_dir
     try:
-        deadline = time.monotonic() + 60
-        for line in proc.stdout:
-            seen.append(line)
-            if line.startswith("weights: uploading"):
-                time.sleep(0.8)         # mpremote starts in ~0.3 s, then copies at ~80 KB/s here
-                break
-            assert time.monotonic() < deadline, "".join(seen)
+        old = make_weights(tmp_path / "old.bin", SMALL, seed=3)
+        run_deploy(port, tmp_path, weights=tmp_path / "old.bin", weights_name="model.bin")
+        new = make_weights(tmp_path / "big.bin", BIG, seed=4)
+        tmp = flash / "model.bin.tmp"
+        assert not tmp.exists()
+
+        cmd = [sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port, "--build-dir", str(tmp_path / "build"),
+               "--weights", str(tmp_path / "big.bin"), "--weights-name", "model.bin"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        sent = 0
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                # the `mpremote cp ... :model.bin.tmp` child: kill once it has written 40 KB
+                # of the file to the board's serial line (the commands before are < 5 KB)
+                sent = max([bytes_written(pid) for pid in copying(":model.bin.tmp")] + [0])
+                if sent > 40000:
+                    break
+                time.sleep(0.01)
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)    # deploy.py and its mpremote child
+            proc.wait(timeout=10)
+        assert proc.returncode == -signal.SIGKILL, "deploy finished before the kill"
+        assert sent > 40000, "the kill did not land during the upload: mpremote cp had sent %d bytes" % sent
+        out = board_exec(port, "import os\nprint('TMP', os.stat('model.bin.tmp')[6] "
+                               "if 'model.bin.tmp' in os.listdir() else -1)\n")
+        left = int(out.split("TMP ")[1].split()[0])
+        if runtime == "unix":      # its filesystem is the host folder itself: the half-written .tmp is there
+            assert 0 < left < len(new) and tmp.stat().st_size == left, (left, len(new))
+        else:                      # the WebAssembly board writes files back to its folder per command
+            assert left < len(new), (left, len(new))
+
+        assert (flash / "model.bin").read_bytes() == old
+        out = board_exec(port, "from tinyrnn import weights\nimport os\nprint('CRC', weights.file_crc('model.bin'))\n"
+                               "print('N', weights.load('model.bin').n_params)\n")
+        assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
+        from tinyrnn import weights
+        assert "N %d" % weights.load(str(tmp_path / "old.bin")).n_params in out
+
+        report, lines = run_deploy(port, tmp_path, weights=tmp_path / "big.bin", weights_name="model.bin")
+        assert "found model.bin.tmp left by an interrupted upload: it will be replaced" in lines
+        assert report.weights_crc == int.from_bytes(new[-4:], "little")
+        assert hashlib.sha256((flash / "model.bin").read_bytes()).digest() == hashlib.sha256(new).digest()
+        assert not tmp.exists()
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)   # deploy.py and its mpremote child
-        proc.wait(timeout=10)
-        seen.append(proc.stdout.read())
-        proc.stdout.close()
-    assert any(line.startswith("weights: uploading") for line in seen), "".join(seen)
-    assert not any("renamed" in line for line in seen), "killed too late: " + "".join(seen)
-
-    out = board_exec(port, "from tinyrnn import weights\nimport os\nprint('CRC', weights.file_crc('model.bin'))\n"
-                           "print('N', weights.load('model.bin').n_params)\n"
-                           "print('TMP', os.stat('model.bin.tmp')[6] if 'model.bin.tmp' in os.listdir() else -1)\n")
-    assert "CRC %d" % int.from_bytes(old[-4:], "little") in out
-    assert (flash / "model.bin").read_bytes() == old
-    tmp_size = int(out.split("TMP ")[1].split()[0])
-    # where the kill lands depends on the machine's speed: before the first chunk (no .tmp),
-    # mid-copy (a partial .tmp) or after the copy but before the on-board check and rename
-    # (a whole .tmp); in every case model.bin is the old file. The cut-in-half case is
-    # pinned down deterministically by test_upload_cut_midway_leaves_the_old_weights above.
-    assert tmp_size <= len(new)
-
-    report, lines = run_deploy(port, tmp_path, weights=tmp_path / "big.bin", weights_name="model.bin")
-    assert report.weights_crc == int.from_bytes(new[-4:], "little")
-    assert hashlib.sha256((flash / "model.bin").read_bytes()).digest() == hashlib.sha256(new).digest()
-    assert not (flash / "model.bin.tmp").exists()
+        b.stop()
 
 
 # -- the rest ------------------------------------------------------------------------------

@@ -34,3 +34,54 @@ def test_vm_reports_micropython_tracebacks():
     import pytest
     with pytest.raises(mpvm.MicroPythonError, match="ZeroDivisionError: q88.div: division by zero"):
         mpvm.run_vm("from tinyrnn import q88\nq88.div(1, 0)")
+
+
+SKIPPING = '''
+import harness
+
+def test_ok():
+    assert 1 + 1 == 2
+
+def test_skipped():
+    raise harness.Skip("not here")
+'''
+
+
+def test_unix_runner_counts_failures_memory_and_missing_passes(tmp_path, capfd):
+    """On the unix port: a failure, a MemoryError past the hard cap, and a file whose PASS
+    count falls short of the tests it defines (a SKIP) are all failures."""
+    shutil.copy(paths.device_tests() / "harness.py", tmp_path / "harness.py")
+    (tmp_path / "test_bad.py").write_text(BAD)
+    (tmp_path / "test_skipping.py").write_text(SKIPPING)
+    passed, failed = run_device_tests.run_on_unix(tmp_path / "test_bad.py", 65536, None)
+    out = capfd.readouterr().out
+    assert "PASS test_ok" in out and "arith: got 4, want 5" in out and "MemoryError" in out
+    assert passed == 1 and failed == 2
+    assert "FAIL test_bad.py [unix]: 1 passed of 3 tests defined" in out
+    passed, failed = run_device_tests.run_on_unix(tmp_path / "test_skipping.py", 65536, None)
+    out = capfd.readouterr().out
+    assert (passed, failed) == (1, 1) and "FAIL test_skipping.py [unix]: 1 passed of 2 tests defined" in out
+
+
+def test_both_runtimes_are_named_with_their_kernels(capfd):
+    assert run_device_tests.main(["test_rng", "test_model"], runtime="both") == 0
+    out = capfd.readouterr().out
+    n = len(run_device_tests.test_functions(paths.device_tests() / "test_model.py"))
+    both = n + len(run_device_tests.test_functions(paths.device_tests() / "test_rng.py"))
+    assert "== runtime wasm: the WebAssembly VM" in out and "== runtime unix: the unix port" in out
+    assert "ok test_model.py [wasm]: %d passed of %d tests defined, kernels bytecode" % (n, n) in out
+    assert "ok test_model.py [unix]: %d passed of %d tests defined, kernels viper" % (n, n) in out
+    assert "device tests by runtime: wasm %d passed, 0 failed (kernels bytecode); " \
+           "unix %d passed, 0 failed (kernels viper)" % (both, both) in out
+
+
+def test_missing_unix_port_is_one_line_and_a_failure_in_ci(monkeypatch, capfd):
+    from tinyrnn_host.board import mpunix
+    monkeypatch.setattr(mpunix, "available", lambda: False)
+    monkeypatch.setenv("CI", "false")
+    assert run_device_tests.main(["test_rng"], runtime="unix") == 0
+    out = capfd.readouterr().out
+    assert "the MicroPython unix port is not installed here" in out and "a failure under CI=true" not in out
+    monkeypatch.setenv("CI", "true")
+    assert run_device_tests.main(["test_rng"], runtime="unix") == 1
+    assert "a failure under CI=true" in capfd.readouterr().out

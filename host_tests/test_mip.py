@@ -4,19 +4,16 @@ server laid out like the repository (what `github:OWNER/REPO` resolves to)."""
 import functools
 import http.server
 import json
-import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import threading
 
 import pytest
 
-from tinyrnn_host import paths
 from tinyrnn_host.board import gen_mip
-from tinyrnn_host.board import vboard
+from tinyrnn_host.board import uboard
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LIB = ROOT / "lib" / "tinyrnn"
@@ -45,15 +42,16 @@ def test_github_source_resolves_to_the_repository_layout():
     assert url.endswith("/OWNER/tinyrnn/HEAD/lib/tinyrnn/gru.py")
 
 
-@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"), reason="Node.js not installed")
-@pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)")
-def test_mip_install_on_the_virtual_board(tmp_path):
+@pytest.mark.parametrize("runtime", ["wasm", "unix"])
+def test_mip_install_on_the_virtual_board(tmp_path, runtime):
+    """The real `mpremote mip install` onto the WebAssembly virtual board (arch none: the
+    viper sources are there but fail to compile, so bytecode kernels) and the unix-port one
+    (viper from source), then a smoke inference equal to the host's."""
     handler = functools.partial(_QuietHandler, directory=str(ROOT))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     flash = tmp_path / "flash"
-    b = vboard.VirtualBoard(fs_dir=flash, time_limit=90)
-    port = b.start()
+    b, port = uboard.start_virtual(runtime, None, flash, time_limit=90)
     try:
         def mpremote(*args):
             proc = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args],
@@ -68,10 +66,12 @@ def test_mip_install_on_the_virtual_board(tmp_path):
                 assert (flash / "lib" / "tinyrnn" / py.name).read_bytes() == py.read_bytes(), (source, py.name)
             out = mpremote("exec", "from tinyrnn.model import Model\nimport tinyrnn.model as M\n"
                                    "m = Model({'input': 2, 'layers': [{'kind': 'gru', 'hidden': 3}]}, seed=1)\n"
-                                   "print('OUT', list(m.step([256, -128])), M.__file__)")
+                                   "import tinyrnn\n"
+                                   "print('OUT', list(m.step([256, -128])), M.__file__, tinyrnn.KERNELS)")
             from tinyrnn.model import Model
             want = list(Model({"input": 2, "layers": [{"kind": "gru", "hidden": 3}]}, seed=1).step([256, -128]))
-            assert "OUT %r /lib/tinyrnn/model.py" % (want,) in out
+            kernels = "viper" if runtime == "unix" else "bytecode"
+            assert "OUT %r /lib/tinyrnn/model.py %s" % (want, kernels) in out
             mpremote("rm", "-r", ":lib")
             assert not (flash / "lib").exists()
     finally:

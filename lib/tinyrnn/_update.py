@@ -50,10 +50,11 @@ def step_ratio(m, d):
 # ---- the update kernels (bytecode; viper twins in _viper_train.py) -------------
 
 def sgd_update(w, g, n, a):
-    """w -= r16(a g)"""
+    """w -= r16(a g). Every optimizer kernel also sets the gradients it consumed to 0."""
     la = lim16(a)
     for i in range(n):
         b = g[i]
+        g[i] = 0                                # the gradient sums restart at 0 (consumed here)
         u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
         v = w[i] - u
         w[i] = -_WMAX - 1 if v < -_WMAX - 1 else (_WMAX if v > _WMAX else v)
@@ -69,6 +70,7 @@ def momentum_update(w, g, vel, n, a, mu):
         # r16(mu v), as v + r16(-(1 - mu) v): the same integer, one small product
         m = b + ((32768 - d * b) >> 16) if -ld <= b <= ld else mul16(mu, b)
         m += g[i]
+        g[i] = 0
         b = -S if m < -S else (S if m > S else m)
         vel[i] = b
         u = (a * b + 32768) >> 16 if -la <= b <= la else mul16(a, b)
@@ -82,6 +84,7 @@ def rmsprop_update(w, g, s, n, a, c, eps):
     lc = lim16(c)
     for i in range(n):
         gi = g[i]
+        g[i] = 0
         b = ((gi * gi + 128) >> 8 if -32768 < gi < 32768 else sq8(gi)) - s[i]
         v = s[i] + ((c * b + 32768) >> 16 if -lc <= b <= lc else mul16(c, b))
         s[i] = v
@@ -98,6 +101,7 @@ def adam_update(w, g, m, v, n, a, c1, c2, eps):
     la = lim16(a)
     for i in range(n):
         gi = g[i]
+        g[i] = 0
         b = gi - m[i]
         mi = m[i] + ((c1 * b + 32768) >> 16 if -l1 <= b <= l1 else mul16(c1, b))
         m[i] = mi
@@ -165,8 +169,3 @@ def to_q88(p, w, n):
 def from_q88(w, p, n):
     for i in range(n):
         w[i] = p[i] << 8
-
-
-def zero32(g, n):
-    for i in range(n):
-        g[i] = 0

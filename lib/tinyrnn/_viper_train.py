@@ -127,21 +127,17 @@ def _grads(g: ptr32, at: int, d: ptr32, rows: int, c: ptr16, xo: int, n: int, b0
             g[b0 + r] = v
 
 
-def _accumulate(p, g, rows, n_in, n_hid, dax, dah, c, xo, hp, dx, dh, fast):
-    # backward.accumulate: the gradient sums, then the input and recurrent deltas
-    w_hh = rows * n_in
-    _grads(g, 0, dax, rows, c, xo, n_in, w_hh + rows * n_hid)
-    _matvec(p, 0, n_in, dax, rows, dx, n_in, 0, fast & 1)
-    if n_hid:
-        _grads(g, w_hh, dah, rows, c, hp, n_hid, w_hh + rows * n_hid + rows)
-        _matvec(p, w_hh, n_hid, dah, rows, dh, n_hid, 1, fast & 2)
-
-
 @micropython.viper
-def _dense_deltas(dy: ptr32, da: ptr32, c: ptr16, s1: int, n: int, act: int):
+def dense_backward(p, g, n_in: int, n_out: int, act: int, cc, xo: int, s1: int, dyy, daa, dx, fast: int):
+    # da = dsat(deriv(y) dy) (softmax: dy, the CE delta), then backward.accumulate's two parts
+    dy = ptr32(dyy)
+    da = ptr32(daa)
+    c = ptr16(cc)
+    if act == 3:
+        act = 0
     one = 1
     sb = one << 31
-    for o in range(n):
+    for o in range(n_out):
         d = int(dy[o])
         d = (d ^ sb) - sb
         y = int((c[s1 + o] ^ 0x8000) - 0x8000)
@@ -156,15 +152,16 @@ def _dense_deltas(dy: ptr32, da: ptr32, c: ptr16, s1: int, n: int, act: int):
         elif v < -16383:
             v = -16383
         da[o] = v
-
-
-def dense_backward(p, g, n_in, n_out, act, c, xo, s1, dy, da, dx, fast):
-    _dense_deltas(dy, da, c, s1, n_out, 0 if act == 3 else act)
-    _accumulate(p, g, n_out, n_in, 0, da, da, c, xo, 0, dx, dx, fast)
+    _grads(g, 0, daa, n_out, cc, xo, n_in, n_out * n_in)
+    _matvec(p, 0, n_in, daa, n_out, dx, n_in, 0, fast & 1)
 
 
 @micropython.viper
-def _elman_deltas(c: ptr16, s1: int, dh: ptr32, dup: ptr32, da: ptr32, H: int):
+def elman_backward(p, g, n_in: int, H: int, cc, xo: int, s0: int, s1: int, dhh, dupp, daa, dx, fast: int):
+    c = ptr16(cc)
+    dh = ptr32(dhh)
+    dup = ptr32(dupp)
+    da = ptr32(daa)
     one = 1
     sb = one << 31
     for u in range(H):
@@ -183,16 +180,22 @@ def _elman_deltas(c: ptr16, s1: int, dh: ptr32, dup: ptr32, da: ptr32, H: int):
             v = -16383
         da[u] = v
         dh[u] = 0
-
-
-def elman_backward(p, g, n_in, H, c, xo, s0, s1, dh, dup, da, dx, fast):
-    _elman_deltas(c, s1, dh, dup, da, H)
-    _accumulate(p, g, H, n_in, H, da, da, c, xo, s0, dx, dh, fast)
+    _grads(g, 0, daa, H, cc, xo, n_in, H * (n_in + H))
+    _matvec(p, 0, n_in, daa, H, dx, n_in, 0, fast & 1)
+    _grads(g, H * n_in, daa, H, cc, s0, H, H * (n_in + H) + H)
+    _matvec(p, H * n_in, H, daa, H, dhh, H, 1, fast & 2)
 
 
 @micropython.viper
-def _lstm_deltas(c: ptr16, s0: int, s1: int, dh: ptr32, dup: ptr32, da: ptr32, H: int):
+def lstm_backward(p, g, n_in: int, H: int, cc, xo: int, s0: int, wk: int, s1: int, dhh, dupp, daa, dx, fast: int):
     # da holds i, f, g, o (from _acts32) on the way in and the row deltas on the way out
+    _acts32(cc, wk, daa, 0, 2 * H, 0)                  # i, f
+    _acts32(cc, wk + 2 * H, daa, 2 * H, H, 1)          # g
+    _acts32(cc, wk + 3 * H, daa, 3 * H, H, 0)          # o
+    c = ptr16(cc)
+    dh = ptr32(dhh)
+    dup = ptr32(dupp)
+    da = ptr32(daa)
     one = 1
     sb = one << 31
     th = ptr16(_TANH)
@@ -261,18 +264,20 @@ def _lstm_deltas(c: ptr16, s0: int, s1: int, dh: ptr32, dup: ptr32, da: ptr32, H
         elif v < -16383:
             v = -16383
         da[3 * H + u] = v
-
-
-def lstm_backward(p, g, n_in, H, c, xo, s0, wk, s1, dh, dup, da, dx, fast):
-    _acts32(c, wk, da, 0, 2 * H, 0)                 # i, f
-    _acts32(c, wk + 2 * H, da, 2 * H, H, 1)         # g
-    _acts32(c, wk + 3 * H, da, 3 * H, H, 0)         # o
-    _lstm_deltas(c, s0, s1, dh, dup, da, H)
-    _accumulate(p, g, 4 * H, n_in, H, da, da, c, xo, s0, dx, dh, fast)
+    R = 4 * H
+    _grads(g, 0, daa, R, cc, xo, n_in, R * (n_in + H))
+    _matvec(p, 0, n_in, daa, R, dx, n_in, 0, fast & 1)
+    _grads(g, R * n_in, daa, R, cc, s0, H, R * (n_in + H) + R)
+    _matvec(p, R * n_in, H, daa, R, dhh, H, 1, fast & 2)
 
 
 @micropython.viper
-def _gru_deltas(c: ptr16, s0: int, wk: int, dh: ptr32, dup: ptr32, dax: ptr32, dah: ptr32, H: int):
+def gru_backward(p, g, n_in: int, H: int, cc, xo: int, s0: int, wk: int, dhh, dupp, daxx, dahh, dx, fast: int):
+    c = ptr16(cc)
+    dh = ptr32(dhh)
+    dup = ptr32(dupp)
+    dax = ptr32(daxx)
+    dah = ptr32(dahh)
     one = 1
     sb = one << 31
     for u in range(H):
@@ -323,11 +328,11 @@ def _gru_deltas(c: ptr16, s0: int, wk: int, dh: ptr32, dup: ptr32, dax: ptr32, d
         dah[H + u] = v
         dax[row] = dan
         dah[row] = (dan * r + 128) >> 8
-
-
-def gru_backward(p, g, n_in, H, c, xo, s0, wk, dh, dup, dax, dah, dx, fast):
-    _gru_deltas(c, s0, wk, dh, dup, dax, dah, H)
-    _accumulate(p, g, 3 * H, n_in, H, dax, dah, c, xo, s0, dx, dh, fast)
+    R = 3 * H
+    _grads(g, 0, daxx, R, cc, xo, n_in, R * (n_in + H))
+    _matvec(p, 0, n_in, daxx, R, dx, n_in, 0, fast & 1)
+    _grads(g, R * n_in, dahh, R, cc, s0, H, R * (n_in + H) + R)
+    _matvec(p, R * n_in, H, dahh, R, dhh, H, 1, fast & 2)
 
 
 # ---- updates ----------------------------------------------------------------
@@ -338,23 +343,6 @@ def _mul16(a: int, b: int) -> int:
     if -16384 < b and b < 16384:
         return (a * b + 32768) >> 16
     return ((a * (b >> 20)) << 4) + ((a * ((b >> 10) & 1023) + ((a * (b & 1023) + 32768) >> 10)) >> 6)
-
-
-@micropython.viper
-def _isqrt(n: int) -> int:
-    # floor(sqrt(n)) for 0 <= n < 2^30, digit by digit (no division)
-    r = 0
-    bit = 1 << 28
-    while bit > n:
-        bit >>= 2
-    while bit:
-        if n >= r + bit:
-            n -= r + bit
-            r = (r >> 1) + bit
-        else:
-            r >>= 1
-        bit >>= 2
-    return r
 
 
 @micropython.viper
@@ -373,40 +361,6 @@ def _sq8(g: int) -> int:
 
 
 @micropython.viper
-def _ratio(m: int, d: int) -> int:
-    # optim.step_ratio: sat(round(m 4096 / d))
-    q = m // d
-    if q >= 131072:
-        return 536870911
-    if q < -131072:
-        return -536870911
-    t = (q << 12) + (((m - q * d) * 8192 + d) // (2 * d))
-    if t > 536870911:
-        return 536870911
-    if t < -536870911:
-        return -536870911
-    return t
-
-
-@micropython.viper
-def _wstep(w: ptr32, i: int, a: int, la: int, t: int):
-    # w[i] -= r16(a t), clamped to [-2^23, 2^23 - 1]
-    one = 1
-    sb = one << 31
-    if -la <= t and t <= la:
-        u = (a * t + 32768) >> 16
-    else:
-        u = int(_mul16(a, t))
-    v = int(w[i])
-    v = (v ^ sb) - sb - u
-    if v > 8388607:
-        v = 8388607
-    elif v < -8388608:
-        v = -8388608
-    w[i] = v
-
-
-@micropython.viper
 def sgd_update(w: ptr32, g: ptr32, n: int, a: int):
     one = 1
     sb = one << 31
@@ -414,6 +368,7 @@ def sgd_update(w: ptr32, g: ptr32, n: int, a: int):
     for i in range(n):
         b = int(g[i])
         b = (b ^ sb) - sb
+        g[i] = 0
         if -la <= b and b <= la:
             u = (a * b + 32768) >> 16
         else:
@@ -443,6 +398,7 @@ def momentum_update(w: ptr32, g: ptr32, vel: ptr32, n: int, a: int, mu: int):
             m = int(_mul16(mu, b))
         e = int(g[i])
         m += (e ^ sb) - sb
+        g[i] = 0
         if m > 536870911:
             m = 536870911
         elif m < -536870911:
@@ -470,6 +426,7 @@ def rmsprop_update(w: ptr32, g: ptr32, s: ptr32, n: int, a: int, c: int, eps: in
     for i in range(n):
         gi = int(g[i])
         gi = (gi ^ sb) - sb
+        g[i] = 0
         si = int(s[i])                                  # in [0, 2^29): no sign to extend
         if -32768 < gi and gi < 32768:
             b = ((gi * gi + 128) >> 8) - si
@@ -480,8 +437,42 @@ def rmsprop_update(w: ptr32, g: ptr32, s: ptr32, n: int, a: int, c: int, eps: in
         else:
             si += int(_mul16(c, b))
         s[i] = si
-        t = int(_ratio(gi, int(_isqrt(si)) + eps))
-        _wstep(w, i, a, la, t)
+        # isqrt(si), digit by digit; then the normalised step, as adam_update
+        x = si
+        r = 0
+        bit = 1 << 28
+        while bit > x:
+            bit >>= 2
+        while bit:
+            if x >= r + bit:
+                x -= r + bit
+                r = (r >> 1) + bit
+            else:
+                r >>= 1
+            bit >>= 2
+        d = r + eps
+        q = gi // d
+        if q >= 131072:
+            t = 536870911
+        elif q < -131072:
+            t = -536870911
+        else:
+            t = (q << 12) + (((gi - q * d) * 8192 + d) // (2 * d))
+            if t > 536870911:
+                t = 536870911
+            elif t < -536870911:
+                t = -536870911
+        if -la <= t and t <= la:
+            u = (a * t + 32768) >> 16
+        else:
+            u = int(_mul16(a, t))
+        x = int(w[i])
+        x = (x ^ sb) - sb - u
+        if x > 8388607:
+            x = 8388607
+        elif x < -8388608:
+            x = -8388608
+        w[i] = x
 
 
 @micropython.viper
@@ -494,6 +485,7 @@ def adam_update(w: ptr32, g: ptr32, m: ptr32, v: ptr32, n: int, a: int, c1: int,
     for i in range(n):
         gi = int(g[i])
         gi = (gi ^ sb) - sb
+        g[i] = 0
         mi = int(m[i])
         mi = (mi ^ sb) - sb
         b = gi - mi
@@ -634,9 +626,3 @@ def to_q88(p: ptr16, w: ptr32, n: int):
 def from_q88(w: ptr32, p: ptr16, n: int):
     for i in range(n):
         w[i] = int((p[i] ^ 0x8000) - 0x8000) << 8
-
-
-@micropython.viper
-def zero32(g: ptr32, n: int):
-    for i in range(n):
-        g[i] = 0

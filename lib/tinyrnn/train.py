@@ -20,7 +20,6 @@ from array import array
 
 from . import kernels as _kernels
 from ._cell import SOFTMAX, zeros
-from ._tables_train import NEG_LN
 from .optim import SGD, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
@@ -47,6 +46,19 @@ class Trainer:
     max_steps: the longest sequence (full BPTT) to allocate the cache for.
     stateful: keep the state from one sequence to the next (a stream cut in pieces)."""
 
+    # defaults in the class: a trainer's own attribute dict holds only what differs (RAM)
+    loss = "mse"
+    targets = "all"
+    window = None
+    stateful = False
+    clip_value = None
+    clip_norm = None
+    weight_decay = None
+    clipped = False          # whether the last clip-by-norm update rescaled the gradients
+    n_targets = 0            # target steps accumulated since the last update
+    _loss_num = 0
+    _loss_den = 0
+
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1):
@@ -67,15 +79,27 @@ class Trainer:
             raise ValueError("window must be None or an int >= 1")
         if type(max_steps) is not int or max_steps < 1:
             raise ValueError("max_steps must be an int >= 1")
+        cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
+        cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
+        wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
         self.model = model
-        self.loss = loss
-        self.targets = targets
-        self.window = window
+        if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
+            from ._tables_train import NEG_LN
+            self.loss = loss
+            self._neg_ln = NEG_LN
+        if targets != "all":
+            self.targets = targets
+        if window is not None:
+            self.window = window
         self.steps = window if window is not None else max_steps
-        self.stateful = stateful
-        self.clip_value = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
-        self.clip_norm = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
-        self.weight_decay = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
+        if stateful:
+            self.stateful = True
+        if cv is not None:
+            self.clip_value = cv
+        if cn is not None:
+            self.clip_norm = cn
+        if wd:
+            self.weight_decay = wd
         self.opt = optimizer if optimizer is not None else SGD()
         self.rng = Rng(seed)
         n = model.n_params
@@ -115,9 +139,6 @@ class Trainer:
         self._dah = zeros("i", dwork)
         self._x = zeros("h", model.n_inputs)   # the input step, copied: kernels take buffers
         self.sync_from_model()
-        self.n_targets = 0          # target steps accumulated since the last update
-        self._loss_num = 0
-        self._loss_den = 0
 
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
@@ -275,7 +296,7 @@ class Trainer:
             for o in range(O):
                 d[o] = 16 * c[so + o]
             d[y_t] -= 4096
-            self._add_loss(NEG_LN[c[so + y_t]], 1)
+            self._add_loss(self._neg_ln[c[so + y_t]], 1)
             return
         se = 0
         for o in range(O):
@@ -306,8 +327,7 @@ class Trainer:
             self._clip_norm(g, n)
         if self.weight_decay:
             k.add_decay(g, self.master, n, self.weight_decay)
-        self.opt.step(self.master, g, n)
-        k.zero32(g, n)
+        self.opt.step(self.master, g, n)          # (and sets the gradient sums back to 0)
         self._sync_to_model()
         self.n_targets = 0
 
@@ -362,7 +382,7 @@ class Trainer:
 
     def _eval_loss(self, y, yt):
         if self.loss == "ce":
-            self._add_loss(NEG_LN[y[yt]], 1)
+            self._add_loss(self._neg_ln[y[yt]], 1)
             return
         se = 0
         for o in range(len(y)):

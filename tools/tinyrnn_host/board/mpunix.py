@@ -72,19 +72,27 @@ def available():
         return False
 
 
+def compiled_lib_dir(out_dir, lib_dir=None):
+    """The board library compiled as a deploy compiles it for this port (arch x64) into out_dir."""
+    return mpycompile.compile_tree(lib_dir or paths.board_lib(), pathlib.Path(out_dir), arch=ARCH)
+
+
 def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), extra_dirs=(),
-             timeout=600, echo=False, check=True, lib_dir=None):
+             timeout=600, echo=False, check=True, lib_dir=None, compiled_lib=None):
     """Run `script` (source text) on the unix port under a hard heap cap; see the module docstring.
 
     files: {relative path: bytes} written to the working folder first; collect: relative
-    paths read back after; extra_dirs: host folders put on MICROPYPATH after the library.
+    paths read back after; extra_dirs: host folders put on MICROPYPATH after the library;
+    compiled_lib: a folder already holding the library as compiled_lib_dir() makes it (used as it is).
     """
     exe = binary()
     with tempfile.TemporaryDirectory(prefix="mpunix-") as tmp:
         tmp = pathlib.Path(tmp)
         src = pathlib.Path(lib_dir or paths.board_lib())
-        if mpy:
-            lib = mpycompile.compile_tree(src, tmp / "lib", arch=ARCH)
+        if compiled_lib:
+            lib = pathlib.Path(compiled_lib)
+        elif mpy:
+            lib = compiled_lib_dir(tmp / "lib", src)
         else:
             lib = tmp / "lib"
             shutil.copytree(src, lib, ignore=shutil.ignore_patterns("__pycache__", "*.mpy"))

@@ -22,29 +22,41 @@ def add(sub):
     p.add_argument("--fs", metavar="DIR", help="the virtual board's flash folder (default: build/vboard-fs)")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="the virtual board's heap")
     p.add_argument("--build-dir", metavar="DIR", type=pathlib.Path, help="the .mpy cache (default: build/mpy)")
+    p.add_argument("--runtime", choices=("wasm", "unix"), default="wasm",
+                   help="without --port: the virtual board's runtime (wasm: WebAssembly, arch none; "
+                        "unix: the unix port, arch x64, native code), default %(default)s")
     p.set_defaults(run=deploy)
 
     p = command(sub, "vboard", "start a virtual MicroPython board on a pty for mpremote",
                 "Start a virtual MicroPython board (the WebAssembly build under Node.js) on a pseudo-terminal;\n"
                 "prints PORT=/dev/pts/N for `mpremote connect`. Ctrl-C stops it. See docs/virtual-board.md.")
-    p.add_argument("--heap", type=heap_bytes, default=131072, metavar="BYTES",
-                   help="initial MicroPython heap (grows when full), default %(default)s")
+    p.add_argument("--runtime", choices=("wasm", "unix"), default="wasm",
+                   help="wasm: the WebAssembly build (no native code); unix: the unix port (arch x64, viper, "
+                        "a hard heap cap), its filesystem rooted in --fs; default %(default)s")
+    p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
+                   help="MicroPython heap (wasm: initial, grows when full, default 131072; "
+                        "unix: hard cap, default 262144)")
     p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")
     p.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
     p.add_argument("--command-limit", type=seconds, default=600.0, metavar="SECONDS",
-                   help="longest one command (or boot.py, main.py) may run before the board stops it, "
+                   help="wasm: longest one command (or boot.py, main.py) may run before the board stops it, "
                         "reports it and restarts (default %(default)s)")
     p.set_defaults(run=vboard)
 
-    p = command(sub, "device-test", "run device_tests/ on the VM, or on a board (--port)",
-                "Run device_tests/ on MicroPython. On the VM each test function is its own top-level call in\n"
-                "one interpreter whose heap starts at --heap bytes; a file whose tests grow the heap past it "
-                "fails.\nWith --port the library (.mpy matched to the board) and harness.py go to the board "
+    p = command(sub, "device-test", "device_tests/ on both MicroPythons, or a board (--port)",
+                "Run device_tests/ on MicroPython. wasm (the WebAssembly VM): each test function is its own\n"
+                "top-level call in one interpreter whose heap starts at --heap bytes; a file whose tests grow the\n"
+                "heap past it fails. unix (the unix port): one fresh interpreter per file under -X heapsize=--heap,\n"
+                "a hard cap with a real GC, the library as .mpy for arch x64 (viper kernels native).\n"
+                "Each file's PASS count must equal the test_* functions it defines, on each runtime.\n"
+                "With --port the library (.mpy matched to the board) and harness.py go to the board "
                 "with mpremote,\nthen each file is `mpremote run`.")
     p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
     add_port(p, "the MicroPython VM")
-    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="VM heap cap (default %(default)s)")
+    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
+    p.add_argument("--runtime", choices=("wasm", "unix", "both"), default="both",
+                   help="which MicroPython runs the tests (default %(default)s; ignored with --port)")
     p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
     p.set_defaults(run=device_test)
@@ -66,22 +78,35 @@ def add(sub):
     p.add_argument("--version", help="set the package version (e.g. 0.2.0)")
     p.set_defaults(run=mip)
 
+    p = command(sub, "dist", ".mpy bundles to copy by hand: bytecode, one per native arch",
+                "Build the board library as .mpy bundles for users who copy files by hand: for each .mpy version\n"
+                "the installed mpy-cross emits, a bytecode-only bundle (every board of that version) and one per\n"
+                "native arch with the viper modules as native code; a README in each says which board takes it.")
+    p.add_argument("--out", metavar="DIR", type=pathlib.Path, help="where the bundles go (default: build/dist)")
+    p.add_argument("--arch", action="append", metavar="ARCH",
+                   help="only these native archs (repeatable; default: every arch mpy-cross knows)")
+    p.set_defaults(run=dist)
+
 
 def deploy(a):
     from ..board import deploy
     return deploy.run(a.port, fs_dir=a.fs, heap=a.heap, weights=a.weights, weights_name=a.weights_name,
                       app=a.app, app_name=a.app_name, dry_run=a.dry_run, source=a.source,
-                      mpy_cross=a.mpy_cross, build_dir=a.build_dir)
+                      mpy_cross=a.mpy_cross, build_dir=a.build_dir, runtime=a.runtime)
 
 
 def vboard(a):
+    if a.runtime == "unix":
+        from ..board import uboard
+        return uboard.serve(a.heap or uboard.DEFAULT_HEAP, a.fs, a.time_limit)
     from ..board import vboard
-    return vboard.serve(a.heap, a.fs, a.time_limit, a.command_limit)
+    return vboard.serve(a.heap or vboard.DEFAULT_HEAP, a.fs, a.time_limit, a.command_limit)
 
 
 def device_test(a):
     from ..board import run_device_tests
-    return run_device_tests.main(a.names, heap=a.heap, source=a.source, port=a.port, timeout=a.timeout)
+    return run_device_tests.main(a.names, heap=a.heap, source=a.source, port=a.port, timeout=a.timeout,
+                                 runtime=a.runtime)
 
 
 def run(a):
@@ -100,6 +125,11 @@ def run(a):
         return 1
     print("[heap: fits the %d-byte cap, GC total %d unchanged]" % (a.heap, res.heap_end))
     return 0
+
+
+def dist(a):
+    from ..board import dist
+    return dist.main(a.out, a.arch)
 
 
 def mip(a):

@@ -1,51 +1,99 @@
-"""Speed on MicroPython: microseconds per inference step on the VM.
+"""Speed on MicroPython, as ratios within one run per runtime.
 
     tinyrnn bench          (make bench)
 
-The VM is MicroPython compiled to WebAssembly running under Node.js on this
-machine; a Cortex-M0+ board at 133 MHz is much slower. Treat these as relative
-figures (model vs model, before vs after a change), and measure on your board
-with `mpremote run` of the same script.
+Runs `_bench_board.py` on each runtime and prints, per model: microseconds per
+inference step with the bytecode kernels and (where the port compiles native
+code) the viper kernels, the naive float GRU of the same size (lists and
+`math`, what a user would write without tinyrnn), and bare multiply-accumulate
+loops over array('h') with the same number of MACs; then a training update
+(BPTT over 8 steps, Adam). The runtimes: the unix port (x64, native code; the
+library as .mpy with its viper modules compiled for x64) and the WebAssembly VM
+(no native emitter: bytecode only). Both run on this shared machine, so read the
+ratios; measure on your board with `mpremote run` for absolute figures.
 """
-from ..board import mpvm
+import json
+import pathlib
 
-MODELS = [
-    ("GRU 2-3-1", {"input": 2, "layers": [{"kind": "gru", "hidden": 3}], "head": {"out": 1}}),
-    ("LSTM 2-3-1", {"input": 2, "layers": [{"kind": "lstm", "hidden": 3}], "head": {"out": 1}}),
-    ("Elman 2-3-1", {"input": 2, "layers": [{"kind": "elman", "hidden": 3}], "head": {"out": 1}}),
-    ("GRU 8-32-1", {"input": 8, "layers": [{"kind": "gru", "hidden": 32}], "head": {"out": 1}}),
+from ..board import mpunix, mpvm
+
+BOARD_SCRIPT = pathlib.Path(__file__).with_name("_bench_board.py")
+
+GRU = lambda i, h, o=1: {"input": i, "layers": [{"kind": "gru", "hidden": h}], "head": {"out": o}}  # noqa: E731
+MODELS = [   # (name, description, inference steps per repeat with viper; bytecode runs a tenth)
+    ("GRU 2-3-1", GRU(2, 3), 3000),
+    ("LSTM 2-3-1", {"input": 2, "layers": [{"kind": "lstm", "hidden": 3}], "head": {"out": 1}}, 3000),
+    ("Elman 2-3-1", {"input": 2, "layers": [{"kind": "elman", "hidden": 3}], "head": {"out": 1}}, 3000),
+    ("GRU 1-16-1", GRU(1, 16), 1000),
+    ("GRU 8-32-1", GRU(8, 32), 300),
     ("LSTM 8-32-8-1", {"input": 8, "layers": [{"kind": "lstm", "hidden": 32}, {"kind": "lstm", "hidden": 8}],
-                       "head": {"out": 1}}),
+                       "head": {"out": 1}}, 300),
 ]
-
-SCRIPT = """
-import time
-from array import array
-from tinyrnn.model import Model
-def bench(desc, steps):
-    m = Model(desc, 1)
-    x = array('h', [100] * desc['input'])
-    m.step(x)
-    t = time.ticks_us()
-    for _ in range(steps):
-        m.step(x)
-    return time.ticks_diff(time.ticks_us(), t) / steps
-"""
+TRAINING = [("GRU 2-3-1", GRU(2, 3), 200), ("GRU 8-32-1", GRU(8, 32), 30)]
 
 
-def measure(models=MODELS, steps=300):
-    # one untimed pass first: Node compiles hot WebAssembly code in tiers, so the
-    # first model measured would otherwise pay for the warm-up
-    chunks = [SCRIPT] + ["bench(%r, %d)" % (d, steps) for _, d in models]
-    chunks += ["print(bench(%r, %d))" % (d, steps) for _, d in models]
-    res = mpvm.run_vm(chunks, heap_bytes=1 << 20, mpy=True)
-    return [(name, float(v)) for (name, _), v in zip(models, res.stdout.split())]
+def script(models=MODELS, training=TRAINING):
+    return BOARD_SCRIPT.read_text() + "\nrun(%r, %r, KERNEL_SETS)\n" % (models, training)
 
 
-def main():
-    print("inference step time on the MicroPython VM (WebAssembly under Node.js), lib as .mpy")
-    print("%-14s %12s" % ("model", "us / step"))
-    for name, us in measure():
-        print("%-14s %12.1f" % (name, us))
+def parse(stdout):
+    rows, train = [], []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            (train if "training" in row else rows).append(row)
+    return rows, train
+
+
+def measure_unix(models=MODELS, training=TRAINING):
+    res = mpunix.run_unix(script(models, training), heap_bytes=8 << 20, timeout=1800)
+    return parse(res.stdout)
+
+
+def measure_wasm(models=MODELS, training=TRAINING):
+    # this VM runs bytecode only; fewer repeats of the slow parts keep the run short
+    res = mpvm.run_vm(script(models, training), heap_bytes=1 << 20, allow_growth=True, mpy=True, timeout=1800)
+    return parse(res.stdout)
+
+
+def ratio(a, b):
+    return "%.1fx" % (a / b) if a and b else "-"
+
+
+def table(title, rows, train):
+    native = any("viper" in r for r in rows)
+    print(title)
+    head = "%-14s %6s %10s" % ("model", "MACs", "bytecode")
+    if native:
+        head += " %10s %8s" % ("viper", "speedup")
+    head += " %10s %9s %10s %10s" % ("float GRU", "float/us", "bare bc", "step/bare")
+    if native:
+        head += " %10s %10s" % ("bare viper", "step/bare")
+    print(head + "      (us per step; float/us: float GRU over our fastest)")
+    for r in rows:
+        fast = r.get("viper") or r["bytecode"]
+        line = "%-14s %6d %10.1f" % (r["model"], r["macs"], r["bytecode"])
+        if native:
+            line += " %10.2f %8s" % (r["viper"], ratio(r["bytecode"], r["viper"]))
+        line += " %10s %9s %10.1f %10s" % ("%.1f" % r["float"] if "float" in r else "-",
+                                            ratio(r.get("float"), fast), r["bare_bytecode"],
+                                            ratio(r["bytecode"], r["bare_bytecode"]))
+        if native:
+            line += " %10.2f %10s" % (r["bare_viper"], ratio(r["viper"], r["bare_viper"]))
+        print(line)
+    for t in train:
+        line = "training update %s (BPTT over 8 steps, Adam): bytecode %.0f us" % (t["training"], t["bytecode"])
+        if "viper" in t:
+            line += ", viper %.0f us, speedup %s" % (t["viper"], ratio(t["bytecode"], t["viper"]))
+        print(line)
+    print()
+
+
+def main(runtime="both"):
+    if runtime in ("both", "unix"):
+        rows, train = measure_unix()
+        table("MicroPython unix port (x64, native code), lib as .mpy: viper and bytecode kernels", rows, train)
+    if runtime in ("both", "wasm"):
+        rows, train = measure_wasm()
+        table("MicroPython WebAssembly VM (Node.js; no native emitter), lib as .mpy: bytecode kernels", rows, train)
     return 0
-

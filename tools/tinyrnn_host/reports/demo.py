@@ -31,23 +31,18 @@ def say(step, text):
 
 
 def mpremote(port, *args, stream=False, timeout=600):
-    cmd = device.mpremote_command(port, *args)
-    if stream:
-        lines = []
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
-            for line in p.stdout:
-                line = line.rstrip("\r\n")
-                lines.append(line)
-                if not line.startswith("OUTPUTS"):
-                    print("    " + line, flush=True)
-            p.wait(timeout=timeout)
-        if p.returncode:
-            raise SystemExit("mpremote %s failed (exit %d)" % (" ".join(args), p.returncode))
-        return lines
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if r.returncode:
-        raise SystemExit("mpremote %s failed:\n%s%s" % (" ".join(args), r.stdout, r.stderr))
-    return r.stdout
+    """One mpremote call through board/device.py; with stream, `run` output shown as it comes."""
+    board = device.Board(port, timeout=timeout)
+    try:
+        if stream:
+            shown = lambda line: line.startswith("OUTPUTS") or print("    " + line, flush=True)  # noqa: E731
+            out, code = board.run(args[-1], stream=shown)
+            if code:
+                raise SystemExit("mpremote %s failed (exit %d)" % (" ".join(args), code))
+            return out.splitlines()
+        return board.mpremote(*args)
+    except device.DeviceError as e:
+        raise SystemExit(str(e))
 
 
 def app_constant(name):

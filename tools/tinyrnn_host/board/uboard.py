@@ -1,0 +1,265 @@
+"""A virtual board on the MicroPython unix port: native code (arch x64), a real GC, a hard heap cap.
+
+    tinyrnn vboard --runtime unix [--heap BYTES] [--fs DIR] [--time-limit SECONDS]
+
+prints the MicroPython version line and `PORT=/dev/pts/N`, then serves until
+Ctrl-C / SIGTERM / the time limit. `mpremote connect /dev/pts/N exec|cp|ls|run ...`
+works as on a board: the port's own REPL (raw REPL with Ctrl-A, raw-paste mode)
+answers on the pty, and its filesystem is rooted in the host folder DIR
+(`vfs.VfsPosix(DIR)` mounted at /, sys.path ['', '/lib']), so `:lib/tinyrnn/gru.mpy`
+is DIR/lib/tinyrnn/gru.mpy. `sys.implementation._mpy` says arch x64, so
+`tinyrnn deploy` gives it the viper modules as native code.
+
+The unix port leaves its REPL when a soft reset (Ctrl-D in the raw REPL) asks
+it to, where a board restarts: the bridge here (one Python process between the
+pty and the interpreter) then prints `MPY: soft reboot` as a board does, starts
+a fresh interpreter on the same folder and puts it back into the raw REPL, so
+each mpremote call starts from a fresh heap. Ctrl-C while code runs interrupts
+it (SIGINT: the interpreter's terminal does not make one of the byte).
+
+From Python (tests):
+
+    with UnixBoard(heap_bytes=256 * 1024, fs_dir=tmp_path, time_limit=60) as port:
+        subprocess.run(["mpremote", "connect", port, "ls"], timeout=20)
+"""
+import os
+import pathlib
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tty
+
+from . import mpunix, vboard
+
+DEFAULT_HEAP = 256 * 1024       # the unix port's objects are 64-bit: a 32-bit board's 128 KB
+START_TIMEOUT = 20.0
+PROMPT, RAW_BANNER = b">>> ", b"raw REPL; CTRL-B to exit\r\n>"
+
+BOOT = """\
+import vfs, os, sys
+vfs.umount('/')
+vfs.mount(vfs.VfsPosix(%r), '/')
+os.chdir('/')
+sys.path[:] = ['', '/lib']
+del vfs, os, sys
+"""
+
+
+class UnixBoardError(vboard.VirtualBoardError):
+    pass
+
+
+class _Interpreter:
+    """One `micropython` process with its stdio on a pty of its own."""
+
+    def __init__(self, exe, heap_bytes, boot, fs_dir):
+        self.fd, slave = os.openpty()
+        tty.setraw(slave)              # no echo while boot runs; the REPL sets its own mode
+        env = {k: v for k, v in os.environ.items() if k != "MICROPYPATH"}
+        try:
+            self.proc = subprocess.Popen([exe, "-X", "heapsize=%d" % heap_bytes, "-i", boot],
+                                         stdin=slave, stdout=slave, stderr=slave, cwd=str(fs_dir),
+                                         env=env, start_new_session=True)
+        finally:
+            os.close(slave)
+
+    def read(self):
+        """Bytes it printed (b"" once it is gone)."""
+        try:
+            return os.read(self.fd, 4096)
+        except OSError:                # EIO: the process closed its end
+            return b""
+
+    def wait_prompt(self, timeout=10.0):
+        """Swallow the start-up banner up to the first '>>> '; the banner's first line."""
+        buf, deadline = b"", time.monotonic() + timeout
+        while not buf.endswith(PROMPT):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise UnixBoardError("the unix port did not start: %r" % buf[-300:])
+            chunk = self.read()
+            if not chunk:
+                raise UnixBoardError("the unix port exited at start: %r" % buf[-300:])
+            buf += chunk
+        return buf.decode(errors="replace").splitlines()[0] if buf else ""
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print, stop=None):
+    """Serve a unix-port board on a new pty until `stop` (an Event) is set, the time limit
+    passes, or (when announce is given) SIGTERM/SIGINT; announce(line) tells the port."""
+    exe = mpunix.binary()
+    fs_dir = pathlib.Path(fs_dir).resolve()
+    fs_dir.mkdir(parents=True, exist_ok=True)
+    stop = stop or threading.Event()
+    with tempfile.TemporaryDirectory(prefix="uboard-") as tmp:
+        boot = pathlib.Path(tmp, "boot.py")
+        boot.write_text(BOOT % str(fs_dir))
+        host, slave = os.openpty()
+        tty.setraw(slave)              # a serial line: no echo, no signals from Ctrl-C
+        port = os.ttyname(slave)
+        live = [_Interpreter(exe, heap_bytes, str(boot), fs_dir)]     # the current interpreter
+        try:
+            banner = live[0].wait_prompt()
+            announce("BANNER %s" % banner)
+            announce("PORT=%s" % port)
+            announce("FS=%s" % fs_dir)
+            announce("READY")
+            _serve(host, live, lambda: _Interpreter(exe, heap_bytes, str(boot), fs_dir), stop,
+                   time.monotonic() + time_limit if time_limit else None)
+        finally:
+            live[0].close()
+            os.close(host)
+            os.close(slave)
+
+
+def _serve(host, live, respawn, stop, deadline):
+    """Copy bytes both ways; restart the interpreter (live[0]) when it leaves."""
+    child = live[0]
+    raw = busy = False
+    pending = b""
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        ready = select.select([host, child.fd], [], [], 0.2)[0]
+        if host in ready:
+            data = os.read(host, 4096)
+            for b in data:
+                if b == 1:
+                    raw = True
+                elif b == 2:
+                    raw = False
+                elif b == 4 and raw:
+                    busy = True        # the raw REPL runs what it got (or soft-resets)
+                elif b == 3 and busy and child.proc.poll() is None:
+                    os.kill(child.proc.pid, signal.SIGINT)
+            pending += data
+        if child.fd in ready:
+            out = child.read()
+            if out:
+                os.write(host, out)
+                if out.endswith(b"\x04>") or out.endswith(PROMPT):
+                    busy = False
+            else:
+                # The interpreter left (a soft reset, sys.exit, a crash): a board reboots.
+                child.close()
+                os.write(host, b"MPY: soft reboot\r\n")
+                child = live[0] = respawn()
+                child.wait_prompt()
+                if raw:
+                    os.write(child.fd, b"\x01")
+                else:
+                    os.write(host, b"MicroPython (unix port) virtual board\r\n" + PROMPT)
+                busy = False
+        if pending and child.proc.poll() is None:
+            n = os.write(child.fd, pending)
+            pending = pending[n:]
+
+
+class UnixBoard(vboard.VirtualBoard):
+    """A running unix-port board in its own process (python -m tinyrnn_host.board.uboard).
+    Use as a context manager yielding the port path; arguments as bridge(). Stopping,
+    alive() and pid are the WebAssembly board's (board/vboard): the process ends when
+    its stdin closes, or on SIGTERM."""
+
+    def __init__(self, heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, stderr=None):
+        super().__init__(heap_bytes, fs_dir, time_limit, stderr)
+
+    def start(self):
+        if self.proc is not None:
+            raise UnixBoardError("already started")
+        mpunix.binary()                # a clear SetupError if the port is not installed
+        if self._own_fs:
+            self.fs_dir = pathlib.Path(tempfile.mkdtemp(prefix="uboard-fs-"))
+        cmd = [sys.executable, "-m", "tinyrnn_host.board.uboard", "--heap", str(self.heap_bytes),
+               "--fs", str(self.fs_dir)] + (["--time-limit", str(float(self.time_limit))] if self.time_limit else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+                                     text=True, start_new_session=True)
+        deadline = time.monotonic() + START_TIMEOUT
+        for line in self.proc.stdout:
+            if line.startswith("BANNER "):
+                self.banner = line[7:].strip()
+            elif line.startswith("PORT="):
+                self.port = line[5:].strip()
+            elif line.strip() == "READY":
+                return self.port
+            if time.monotonic() > deadline:
+                break
+        self.stop()
+        raise UnixBoardError("the unix-port board did not start (exit %s)" % self.proc.returncode)
+
+
+def start_virtual(runtime, heap_bytes=None, fs_dir=None, time_limit=None):
+    """A started virtual board: runtime 'wasm' (board/vboard, the WebAssembly build) or 'unix'
+    (this module). Returns (board, port); DeviceError if it does not start."""
+    from .device import DeviceError
+    if runtime == "unix":
+        board, errors = UnixBoard(heap_bytes or DEFAULT_HEAP, fs_dir, time_limit), (UnixBoardError,)
+    elif runtime == "wasm":
+        from . import vboard
+        board = vboard.VirtualBoard(heap_bytes or vboard.DEFAULT_HEAP, fs_dir, time_limit)
+        errors = (vboard.VirtualBoardError,)
+    else:
+        raise DeviceError("runtime %r: give 'wasm' or 'unix'" % (runtime,))
+    try:
+        return board, board.start()
+    except errors as e:
+        raise DeviceError("virtual board (%s): %s" % (runtime, e))
+
+
+def serve(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None):
+    """`tinyrnn vboard --runtime unix`: serve in the foreground until Ctrl-C / SIGTERM; exit code."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *a: stop.set())
+    own = fs_dir is None
+    fs_dir = pathlib.Path(fs_dir) if fs_dir else pathlib.Path(tempfile.mkdtemp(prefix="uboard-fs-"))
+
+    def announce(line):
+        if line == "READY":
+            line = "Use: mpremote connect PORT ...   (Ctrl-C here stops the board)"
+        print(line[7:] if line.startswith("BANNER ") else line, flush=True)
+
+    try:
+        bridge(heap_bytes, fs_dir, time_limit or None, announce, stop)
+    except (UnixBoardError, OSError) as e:
+        print("vboard: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        if own:
+            shutil.rmtree(fs_dir, ignore_errors=True)
+    return 0
+
+
+def main(argv=None):
+    """The board process UnixBoard starts: stops on SIGTERM or when its stdin closes."""
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m tinyrnn_host.board.uboard")
+    ap.add_argument("--heap", type=int, default=DEFAULT_HEAP)
+    ap.add_argument("--fs", required=True)
+    ap.add_argument("--time-limit", type=float, default=None)
+    a = ap.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *x: stop.set())
+
+    def watch_stdin():
+        sys.stdin.read()
+        stop.set()
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+    bridge(a.heap, a.fs, a.time_limit, lambda line: print(line, flush=True), stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
