@@ -2,13 +2,13 @@
 
 Each test starts its own board (about 0.2 s) with a fresh --fs folder, runs
 `mpremote connect <pty> ...` as a subprocess with a timeout, and checks that
-the board's node process is gone afterwards.
+the board's node process is gone afterwards. Node.js, the WebAssembly build and
+mpremote are pinned dependencies: without them these tests fail, never skip.
+Resets, machine and the command time limit: test_vboard_resets.py.
 """
 import hashlib
 import os
-import pathlib
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,78 +16,13 @@ import time
 
 import pytest
 
-from tinyrnn_host import paths
 from tinyrnn_host.board import vboard
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-_venv_mpremote = ROOT / ".venv" / "bin" / "mpremote"
-MPREMOTE = str(_venv_mpremote) if _venv_mpremote.exists() else shutil.which("mpremote")
-
-pytestmark = [
-    pytest.mark.skipif(MPREMOTE is None, reason="mpremote not installed (make setup)"),
-    pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
-                       reason="Node.js not installed"),
-    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
-]
-
-TIME_LIMIT = 60  # no board outlives a test by more than this
-
-
-def bridge_children(parent=None):
-    """PIDs of the child processes of `parent` (default: us) running the bridge."""
-    parent = os.getpid() if parent is None else parent
-    pids = []
-    for d in pathlib.Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            cmd = (d / "cmdline").read_bytes()
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and str(vboard.BRIDGE).encode() in cmd:
-            pids.append(int(d.name))
-    return pids
-
-
-def pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is gone for our purposes
-        return (pathlib.Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[0]) != "Z"
-    except OSError:
-        return False
+from vboard_client import Serial, bridge_children, mpr, mpremote_path, out, pid_alive, running_board
 
 
 @pytest.fixture
 def board(tmp_path):
-    fs_dir = tmp_path / "flash"
-    vb = vboard.VirtualBoard(heap_bytes=65536, fs_dir=fs_dir, time_limit=TIME_LIMIT)
-    vb.start()
-    try:
-        yield vb
-    finally:
-        vb.stop()
-    assert not vb.alive()
-    assert not pid_alive(vb.pid)
-    assert bridge_children() == []
-
-
-def mpr(vb, *args, timeout=30, check=True):
-    """Run `mpremote connect <port> ARGS`; return the CompletedProcess."""
-    res = subprocess.run([MPREMOTE, "connect", vb.port, *args], capture_output=True,
-                         timeout=timeout, cwd=vb.fs_dir.parent)
-    if check and res.returncode != 0:
-        raise AssertionError("mpremote %s failed (%d):\n%s\n%s" % (
-            " ".join(args), res.returncode, res.stdout.decode(errors="replace"),
-            res.stderr.decode(errors="replace")))
-    return res
-
-
-def out(res):
-    return res.stdout.decode()
+    yield from running_board(tmp_path / "flash")
 
 
 # -- basic commands ------------------------------------------------------------
@@ -203,40 +138,6 @@ def test_file_larger_than_heap(board, tmp_path):
 
 
 # -- the serial protocol, byte by byte -------------------------------------------
-
-class Serial:
-    """A minimal client on the board's pty (pyserial, as mpremote uses)."""
-
-    def __init__(self, port):
-        import serial
-        self.s = serial.Serial(port, 115200, timeout=0.05)
-
-    def write(self, data):
-        self.s.write(data)
-
-    def read_until(self, ending, timeout=5.0):
-        buf = b""
-        end = time.monotonic() + timeout
-        while not buf.endswith(ending):
-            if time.monotonic() > end:
-                raise AssertionError("timeout waiting for %r, got %r" % (ending, buf))
-            buf += self.s.read(1)
-        return buf
-
-    def read_exactly(self, n, timeout=5.0):
-        buf = b""
-        end = time.monotonic() + timeout
-        while len(buf) < n and time.monotonic() < end:
-            buf += self.s.read(n - len(buf))
-        return buf
-
-    def raw(self):
-        self.write(b"\r\x03\r\x01")
-        self.read_until(b"raw REPL; CTRL-B to exit\r\n>")
-
-    def close(self):
-        self.s.close()
-
 
 @pytest.fixture
 def ser(board):
@@ -355,7 +256,7 @@ def test_command_line(tmp_path):
         assert first.startswith("MicroPython v1.27.0")
         port = proc.stdout.readline().strip()
         assert port.startswith("PORT=/dev/pts/")
-        res = subprocess.run([MPREMOTE, "connect", port[5:], "exec",
+        res = subprocess.run([mpremote_path(), "connect", port[5:], "exec",
                               "import micropython; micropython.mem_info()"],
                              capture_output=True, timeout=20)
         assert b"GC: total: 32000," in res.stdout

@@ -2,7 +2,7 @@
 import pathlib
 import sys
 
-from .common import add_port, command, heap_bytes
+from .common import add_port, command, heap_bytes, seconds
 
 
 def add(sub):
@@ -39,6 +39,9 @@ def add(sub):
     p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")
     p.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
+    p.add_argument("--command-limit", type=seconds, default=600.0, metavar="SECONDS",
+                   help="wasm: longest one command (or boot.py, main.py) may run before the board stops it, "
+                        "reports it and restarts (default %(default)s)")
     p.set_defaults(run=vboard)
 
     p = command(sub, "device-test", "device_tests/ on both MicroPythons, or a board (--port)",
@@ -64,6 +67,8 @@ def add(sub):
     p.add_argument("script", type=pathlib.Path)
     p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
     p.add_argument("--mpy", action="store_true", help="load lib/ as .mpy compiled by mpy-cross")
+    p.add_argument("--timeout", type=seconds, default=900.0, metavar="SECONDS",
+                   help="the VM is stopped after this long (default %(default)s)")
     p.set_defaults(run=run)
 
     p = command(sub, "mip", "check (or --write) package.json for `mpremote mip install`",
@@ -95,7 +100,7 @@ def vboard(a):
         from ..board import uboard
         return uboard.serve(a.heap or uboard.DEFAULT_HEAP, a.fs, a.time_limit)
     from ..board import vboard
-    return vboard.serve(a.heap or vboard.DEFAULT_HEAP, a.fs, a.time_limit)
+    return vboard.serve(a.heap or vboard.DEFAULT_HEAP, a.fs, a.time_limit, a.command_limit)
 
 
 def device_test(a):
@@ -107,12 +112,13 @@ def device_test(a):
 def run(a):
     from ..board import mpvm
     try:
-        res = mpvm.run_vm(a.script.read_text(), heap_bytes=a.heap, mpy=a.mpy, echo=True)
+        res = mpvm.run_vm(a.script.read_text(), heap_bytes=a.heap, mpy=a.mpy, echo=True, timeout=a.timeout,
+                          label=str(a.script))
     except OSError as e:
         print("run: %s" % e, file=sys.stderr)
         return 1
-    except mpvm.MicroPythonError as e:
-        sys.stderr.write(e.traceback)
+    except mpvm.MicroPythonError as e:   # VMTimeout too: its message names the limit
+        sys.stderr.write(e.traceback.rstrip("\n") + "\n")
         return 1
     except mpvm.HeapCapExceeded as e:
         print("heap:", e)

@@ -25,3 +25,14 @@ def heap_bytes(text):
     if n <= 0:
         raise argparse.ArgumentTypeError("must be positive, got %r" % text)
     return n
+
+
+def seconds(text):
+    """A positive number of seconds: 30, 2.5."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError("a positive number of seconds, got %r" % text)
+    return value

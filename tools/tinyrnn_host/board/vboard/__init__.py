@@ -1,6 +1,6 @@
 """A virtual MicroPython board on a pseudo-terminal, for the real `mpremote`.
 
-    tinyrnn vboard [--heap BYTES] [--fs DIR] [--time-limit SECONDS]
+    tinyrnn vboard [--heap BYTES] [--fs DIR] [--time-limit SECONDS] [--command-limit SECONDS]
 
 prints the MicroPython version line and `PORT=/dev/pts/N`, then serves until
 Ctrl-C / SIGTERM / the time limit. Talk to it as to a board on a serial port:
@@ -18,8 +18,11 @@ From Python (tests):
 The board is the pinned MicroPython WebAssembly build (tinyrnn_host.paths.node_modules:
 tools/node_modules in a checkout) run by Node.js through bridge.mjs beside this file. The host folder `fs_dir` is the
 board's flash: it is synced both ways around every command the board runs,
-and a soft reboot starts a fresh interpreter from it. Without one, a temporary
-folder is used and removed at the end. See docs/virtual-board.md.
+and every reset starts a fresh interpreter from it, running boot.py and
+main.py as a board does (machine.reset() / `mpremote reset` included). Without
+one, a temporary folder is used and removed at the end. A command that runs
+longer than command_limit seconds is stopped and reported, and the board
+restarts. See docs/virtual-board.md.
 """
 import os
 import pathlib
@@ -41,9 +44,12 @@ BRIDGE = pathlib.Path(__file__).resolve().with_name("bridge.mjs")
 # hard limit. 128 KiB is a small board's free heap (RP2040-class boards report
 # ~190 KB, ESP32 without PSRAM ~110 KB).
 DEFAULT_HEAP = 131072
+# Longest a command (or boot.py / main.py) may run on the board before the
+# bridge stops it, reports it and restarts the interpreter, as a watchdog would.
+DEFAULT_COMMAND_LIMIT = 600.0
 START_TIMEOUT = 20.0
 
-__all__ = ["VirtualBoard", "VirtualBoardError", "DEFAULT_HEAP", "serve"]
+__all__ = ["VirtualBoard", "VirtualBoardError", "DEFAULT_HEAP", "DEFAULT_COMMAND_LIMIT", "serve"]
 
 
 class VirtualBoardError(RuntimeError):
@@ -64,12 +70,18 @@ class VirtualBoard:
     fs_dir      host folder mirroring the board's filesystem (created if missing);
                 None: a temporary folder, deleted on stop
     time_limit  seconds after which the board stops by itself (None: never)
+    command_limit  seconds one command (or boot.py, main.py) may run; past it the
+                board stops it, says so to the host and restarts its interpreter
     stderr      where the bridge's own diagnostics go (default: inherited)
     """
 
-    def __init__(self, heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, stderr=None):
+    def __init__(self, heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, stderr=None,
+                 command_limit=DEFAULT_COMMAND_LIMIT):
+        if not command_limit or float(command_limit) <= 0:
+            raise ValueError("command_limit must be a positive number of seconds, not %r" % (command_limit,))
         self.heap_bytes = int(heap_bytes)
         self.time_limit = time_limit
+        self.command_limit = float(command_limit)
         self._own_fs = fs_dir is None
         self.fs_dir = None if fs_dir is None else pathlib.Path(fs_dir).resolve()
         self._stderr = stderr
@@ -100,7 +112,8 @@ class VirtualBoard:
             os.set_blocking(master, False)
             port = os.ttyname(slave)
             cmd = [_node_executable(), str(BRIDGE), "--fd", str(master), "--slave", port,
-                   "--heap", str(self.heap_bytes), "--fs", str(self.fs_dir)]
+                   "--heap", str(self.heap_bytes), "--fs", str(self.fs_dir),
+                   "--command-limit", str(self.command_limit)]
             if self.time_limit:
                 cmd += ["--time-limit", str(float(self.time_limit))]
             self.proc = subprocess.Popen(
@@ -188,9 +201,10 @@ class VirtualBoard:
 
 # -- `tinyrnn vboard` ------------------------------------------------------------
 
-def serve(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None):
+def serve(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, command_limit=DEFAULT_COMMAND_LIMIT):
     """Run a board until Ctrl-C / SIGTERM / the time limit, printing its port; exit code."""
-    board = VirtualBoard(heap_bytes=heap_bytes, fs_dir=fs_dir, time_limit=time_limit or None)
+    board = VirtualBoard(heap_bytes=heap_bytes, fs_dir=fs_dir, time_limit=time_limit or None,
+                         command_limit=command_limit)
     stop = threading.Event()
 
     def on_signal(signum, frame):
