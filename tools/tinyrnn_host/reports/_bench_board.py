@@ -18,6 +18,7 @@ from tinyrnn.optim import Adam
 from tinyrnn.train import Trainer
 
 REPS = 5
+SLOW = 10          # bytecode runs n // SLOW repeats where viper runs n (the host sets 1 on the VM)
 
 
 def best(fn, n):
@@ -165,19 +166,19 @@ def run(models, training, kernel_sets):
     for name, desc, n in models:
         row = {"model": name, "macs": n_macs(desc)}
         for k in kernel_sets:
-            row[k] = inference_us(desc, k, n if k == "viper" else max(1, n // 10))
+            row[k] = inference_us(desc, k, n if k == "viper" else max(1, n // SLOW))
         layers = desc.get("layers", [])
         if len(layers) == 1 and layers[0]["kind"] == "gru":
-            row["float"] = float_gru_us(desc["input"], layers[0]["hidden"], desc["head"]["out"], max(1, n // 10))
+            row["float"] = float_gru_us(desc["input"], layers[0]["hidden"], desc["head"]["out"], max(1, n // SLOW))
         cols = desc["input"] + (layers[0].get("hidden", 0) if layers else 0)
-        row["bare_bytecode"] = bare_us(bare_bytecode, row["macs"], cols, max(1, n // 10))
+        row["bare_bytecode"] = bare_us(bare_bytecode, row["macs"], cols, max(1, n // SLOW))
         if bare_viper is not None:
             row["bare_viper"] = bare_us(bare_viper, row["macs"], cols, n)
         print(json.dumps(row))
     for name, desc, n in training:
         row = {"training": name}
         for k in kernel_sets:
-            row[k] = training_us(desc, k, n if k == "viper" else max(1, n // 10))
+            row[k] = training_us(desc, k, n if k == "viper" else max(1, n // SLOW))
         print(json.dumps(row))
 
 
