@@ -22,7 +22,7 @@ RECIPE = Recipe(
     per_unit=4096,          # the board's raw int16 input: each coefficient in Q3.12 from its feature extractor
     hidden=32,
     stages=((30, 5e-3), (10, 1e-3), (10, 2.5e-4)),      # (epochs, Adam learning rate): a stepped decay
-    weight_decay=1e-3,
+    weight_decay=2e-3,      # L2, as torch.optim.Adam's weight_decay
     weights="jv.bin",
     short="jv",
 )

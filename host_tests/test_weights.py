@@ -184,5 +184,5 @@ def test_loading_streams_on_the_board(tmp_path):
     res = mpvm.run_vm(list(script), heap_bytes=65536, mpy=True, files={"w.bin": data})
     used, total = map(int, res.stdout.split()[-2:])
     assert total == sum(m.params)
-    # measured: 3584 bytes (a 256-byte chunk buffer, two file objects, the header fields)
+    # measured: 3232 bytes (a 256-byte chunk buffer, a file object, the header fields)
     assert used < len(data) // 2, "load_into allocated %d bytes for a %d-byte file" % (used, len(data))

@@ -6,6 +6,7 @@ FatFs underneath, whose rename refuses to replace a file) on a RAM block device 
 every block write. A save is run once with the log on; then every prefix of the logged writes
 (a cut after write k, for every k) is mounted afresh and loaded, or saved again and cut again."""
 import json
+import pathlib
 
 import pytest
 
@@ -241,3 +242,35 @@ def test_an_unchanged_file_loads_through_the_same_wrapper(tmp_path, monkeypatch)
     monkeypatch.setattr(weights, "open", lambda p, mode="r": Changer(real_open(p, mode), None), raising=False)
     m = weights.load_into(Model(DESC, seed=5), str(path))
     assert list(m.params) == list(Model(DESC, seed=1).params)
+
+
+# -- deploy: the next upload after a cut replace ----------------------------------------------
+
+def test_deploy_after_a_cut_replace_keeps_the_only_good_copy(tmp_path, monkeypatch):
+    """A cut between FAT's remove and rename left only model.bin.tmp (complete, B). The next
+    deploy is cut too, half way through its upload to model.bin.tmp: the board must still
+    load B, because deploy first made the leftover .tmp model.bin again (weights.recover)."""
+    from tinyrnn_host.board import deploy, vboard
+    files = {}
+    for name, seed in (("A", 1), ("B", 2), ("C", 3)):
+        weights.save(Model(DESC, seed=seed), str(tmp_path / (name + ".bin")))
+        files[name] = (tmp_path / (name + ".bin")).read_bytes()
+    flash = tmp_path / "flash"
+    quiet = lambda *a: None                                     # noqa: E731
+    with vboard.VirtualBoard(fs_dir=flash, time_limit=300) as port:
+        deploy.deploy(port, weights=tmp_path / "A.bin", weights_name="model.bin", build_dir=tmp_path / "mpy",
+                      out=quiet)
+        (flash / "model.bin").unlink()                          # the state the cut left
+        (flash / "model.bin.tmp").write_bytes(files["B"])
+
+        def cut_upload(board, local, remote):
+            (flash / remote).write_bytes(pathlib.Path(local).read_bytes()[:100])
+            raise deploy.DeployError("power cut during the upload")
+
+        monkeypatch.setattr(deploy, "copy_to_board", cut_upload)
+        with pytest.raises(deploy.DeployError, match="power cut"):
+            deploy.deploy(port, weights=tmp_path / "C.bin", weights_name="model.bin", build_dir=tmp_path / "mpy",
+                          out=quiet)
+        out = deploy.Board(port).exec("from tinyrnn import weights\nprint('CRC', weights.file_crc('model.bin'))")
+    assert "CRC %d" % int.from_bytes(files["B"][-4:], "little") in out
+    assert (flash / "model.bin").read_bytes() == files["B"]

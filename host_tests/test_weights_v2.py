@@ -181,6 +181,8 @@ for i in range(%d):
     out.append((list(m.norm.offset) if m.norm else None, list(m.norm.mul) if m.norm else None,
                 list(m.norm.shift) if m.norm else None, m.labels and list(m.labels)))
     weights.save(m, 'board%%d.bin' %% i)
+v1 = weights.load('v1.bin')                 # a version-1 file loads on the board too
+out.append((list(v1.params), v1.norm, v1.labels))
 print(repr(out))
 """
 
@@ -191,6 +193,8 @@ def test_norm_and_labels_round_trip_host_board_host(runtime, tmp_path):
     for i, (desc, norm, labels) in enumerate(CASES):
         files["host%d.bin" % i] = weights_io.encode(desc, MirrorModel(desc, seed=20 + i).params,
                                                     None if norm is None else MirrorNorm(*norm), labels)
+    v1_params = MirrorModel(CASES[2][0], seed=4).flat_params().tolist()
+    files["v1.bin"] = v1_file(CASES[2][0], v1_params)
     script = ROUND_TRIP % len(CASES)
     collect = ["board%d.bin" % i for i in range(len(CASES))]
     if runtime == "vm":
@@ -198,6 +202,7 @@ def test_norm_and_labels_round_trip_host_board_host(runtime, tmp_path):
     else:
         res = mpunix.run_unix(script, heap_bytes=262144, files=files, collect=collect)
     seen = eval(res.stdout.strip().splitlines()[-1])
+    assert seen[-1] == (v1_params, None, None)
     for i, (desc, norm, labels) in enumerate(CASES):
         assert res.files["board%d.bin" % i] == files["host%d.bin" % i]         # bit for bit, both ways
         back = weights_io.decode_file(res.files["board%d.bin" % i])

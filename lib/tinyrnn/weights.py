@@ -429,19 +429,11 @@ def _fill(model, f, info):
         raise OSError("weights files are little-endian; this port is big-endian")
     pv = memoryview(model.params)
     f.seek(info.at)
-    crc = info.crc_head
-    n = len(pv)
-    i = 0
     err = None
-    while i < n:
-        j = min(n, i + _CHUNK // 2)
-        view = pv[i:j]
-        got = f.readinto(view)            # bytes read: 2 per parameter
-        if got != 2 * (j - i):
-            err = "the file got shorter while loading (read %s of %d bytes)" % (got, 2 * (j - i))
-            break
-        crc = _crc32(view, crc)
-        i = j
+    got = f.readinto(pv)                  # straight into the weights: no copy of the file
+    if got != 2 * len(pv):
+        err = "the file got shorter while loading (read %s of %d parameter bytes)" % (got, 2 * len(pv))
+    crc = _crc32(pv, info.crc_head)
     if err is None:
         tail = f.read(4)
         crc &= 0xFFFFFFFF
