@@ -144,6 +144,7 @@ def main():
           % (train.channels, HIDDEN, len(train.labels), tinyrnn.KERNELS, model.n_params, len(train), train.steps,
              LR, BATCH, gc.mem_alloc(), gc.mem_free()))
     for epoch, loss, _ in trainer.epochs(train, EPOCHS, batch_size=BATCH, verbose=False):
+        gc.collect()            # (the collector also runs whenever the capped heap fills)
         print("epoch %d/%d loss %s (Q8.8 %d), board time %d ms, heap %d bytes used"
               % (epoch + 1, EPOCHS, fixed_str(loss, 8), loss, time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc()))
     good = 0

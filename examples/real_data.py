@@ -39,8 +39,8 @@ def main(argv=None):
     rows.append(("BasicMotions", "GRU 6-%d-4" % b["consts"]["HIDDEN"], "on the board (unix port, %s)"
                  % b["board"]["kernels"], len(b["y"]), "-", "%.4f" % b["accuracy"],
                  "%d/%d, training too" % (int((b["mirror_pred"] == b["board_pred"]).sum()), len(b["y"])),
-                 "%d epochs in %.1f s of board time, heap cap %d" % (len(b["board"]["losses"]),
-                                                                     b["board"]["board_ms"] / 1000, b["heap"])))
+                 "%d epochs in %.1f s of board time; %d bytes live (after a collection) under a %d-byte hard heap cap"
+                 % (len(b["board"]["losses"]), b["board"]["board_ms"] / 1000, max(b["board"]["heap_used"]), b["heap"])))
     head = ("dataset", "model", "trained", "test recordings", "float64", "Q8.8 on the board", "board == mirror",
             "board")
     print()
