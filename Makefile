@@ -7,14 +7,15 @@ VENV    := .venv/.installed
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup test test-fast examples demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
+.PHONY: setup test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
 
-$(VENV): requirements-dev.txt pyproject.toml
+$(VENV): requirements-dev.txt requirements-data.txt pyproject.toml
 	@echo "setup: creating .venv with pinned host dependencies (requirements-dev.txt) and the tinyrnn command"
 	@test -x $(PY) || python3 -m venv .venv
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
@@ -37,6 +38,14 @@ test-fast: setup
 # The examples, trained on the MicroPython VM under their heap caps, with their figures.
 examples: setup
 	$(TINYRNN) examples
+	$(MAKE) --no-print-directory examples-data
+
+# Real sensor data (UEA JapaneseVowels, BasicMotions): host-trained and evaluated on the virtual
+# board, trained on the board (unix port); the accuracy table and the README's figures (docs/img).
+examples-data: setup
+	$(PY) examples/real_data.py --figures docs/img
+	$(TINYRNN) quant-error --plot docs/img/quant_error.png
+	mkdir -p build && $(TINYRNN) train --task sine --out build/host_sine.bin --plot docs/img/sine_forecast.png
 
 device-test: setup
 	$(TINYRNN) device-test --heap $(HEAP) $(if $(PORT),--port $(PORT)) $(if $(RUNTIME),--runtime $(RUNTIME))

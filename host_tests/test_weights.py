@@ -37,7 +37,7 @@ def test_lib_and_host_write_the_same_bytes(i, tmp_path):
     assert (tmp_path / "host.bin").read_bytes() == data
     assert not (tmp_path / "lib.bin.tmp").exists()
     # the layout is the documented one
-    assert data[:4] == b"TRNN" and data[4] == 1 and data[5] == 8 and data[6] == 2
+    assert data[:4] == b"TRNN" and data[4] == 2 and data[5] == 8 and data[6] == 2
     assert struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
     assert len(data) == 16 + 4 * data[7] + 4 * data[10] + 2 * m.n_params + 4
 
@@ -184,5 +184,5 @@ def test_loading_streams_on_the_board(tmp_path):
     res = mpvm.run_vm(list(script), heap_bytes=65536, mpy=True, files={"w.bin": data})
     used, total = map(int, res.stdout.split()[-2:])
     assert total == sum(m.params)
-    # measured: 3584 bytes (a 256-byte chunk buffer, two file objects, the header fields)
+    # measured: 3232 bytes (a 256-byte chunk buffer, a file object, the header fields)
     assert used < len(data) // 2, "load_into allocated %d bytes for a %d-byte file" % (used, len(data))

@@ -122,6 +122,8 @@ class Model:
     kernels = "bytecode"     # 'viper' when its layers run native kernels (tinyrnn.kernels)
     _x = None                # viper: the input is checked and copied here (kernels take buffers)
     _dirty = False           # param() handed out a writable view: re-check the weights' bounds
+    norm = None              # the input normalisation (norm.Norm) a weights file brought, if any
+    labels = None            # the class names of a softmax head a weights file brought, if any
 
     def __init__(self, desc, seed=1, kernels=None):
         spec = parse(desc)

@@ -63,6 +63,9 @@ def upload_weights(board, info, local, name, report, dry_run=False, out=say):
         out("would upload weights %s -> %s (%d bytes, via %s)" % (local, name, size, tmp))
         report.uploaded.append(name)
         return crc
+    # a replace cut short on FAT (old file removed, rename not done) leaves the only good copy
+    # in NAME.tmp: make it NAME again before the upload overwrites the .tmp (docs/weights-format.md)
+    board.exec("from tinyrnn import weights\nweights.recover(%r)" % name)
     out("weights: uploading %s -> %s (%d bytes)" % (local, tmp, size))
     copy_to_board(board, local, tmp)
     got = records(board.exec(_COMMIT_WEIGHTS % (tmp, name, size, crc)), "BAD")

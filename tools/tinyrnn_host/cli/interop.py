@@ -52,6 +52,7 @@ def add(sub):
     p.add_argument("--lr", type=float, help="Adam learning rate (default 0.01)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="weights file to write (default host_<task>.bin; not with --task all)")
+    p.add_argument("--plot", metavar="PNG", help="sine: also write the forecast-vs-truth plot of a held-out sequence")
     p.set_defaults(run=train, parser=p)
 
 
@@ -91,4 +92,4 @@ def train(a):
     if a.out and len(tasks) > 1:
         a.parser.error("--out names one file; --task all writes host_<task>.bin for each task")
     from ..interop import host_train
-    return host_train.main(tasks, a.kind, a.hidden, a.epochs, a.seed, a.out, a.lr)
+    return host_train.main(tasks, a.kind, a.hidden, a.epochs, a.seed, a.out, a.lr, a.plot)

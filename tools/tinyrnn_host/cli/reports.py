@@ -34,6 +34,7 @@ def add(sub):
     p.set_defaults(run=sizes)
 
     p = command(sub, "quant-error", "Q8.8 vs float64 outputs on the same weights, in LSB")
+    p.add_argument("--plot", metavar="PNG", help="also write the error histogram there")
     p.set_defaults(run=quant_error)
 
     p = command(sub, "tables", "check (or --write) lib/tinyrnn's activation tables",
@@ -65,7 +66,7 @@ def sizes(a):
 
 def quant_error(a):
     from ..reports import quant_error
-    return quant_error.main()
+    return quant_error.main(a.plot)
 
 
 def tables(a):

@@ -98,7 +98,7 @@ def evaluate_q88(desc, params_q, xs):
 
 
 def train(task="sine", kind="gru", hidden=(32,), epochs=None, seed=0, out=None, lr=None, batch_size=32,
-          log=None):
+          log=None, progress=False):
     """Train, quantise, write `out` (if given); return a dict with the figures and the model.
 
     keys: task, desc, model, n_params, metric, float, q88, gap (q88 - float), saturated,
@@ -114,9 +114,21 @@ def train(task="sine", kind="gru", hidden=(32,), epochs=None, seed=0, out=None, 
     (xs, ys, mask), test = data(task, seed)
     t0 = time.time()
     params = ref.init_params(desc, np.random.default_rng(seed))
+    n_epochs = spec["epochs"] if epochs is None else epochs
+    bar = None
+    if progress:                     # a tqdm bar on the terminal (tinyrnn train)
+        from tqdm import tqdm
+        bar = tqdm(total=n_epochs, desc="training %s on %s (float64)" % (describe(desc), task), unit="epoch")
+
+    def tick(epoch, loss):
+        if bar is not None:
+            bar.set_postfix(loss="%.4g" % loss)
+            bar.update(1)
+
     params, history = fit(desc, params, xs, ys, spec["loss"], optim.Adam(lr=lr or spec["lr"], clip_norm=1.0),
-                          epochs=spec["epochs"] if epochs is None else epochs, batch_size=batch_size,
-                          mask=mask, seed=seed)
+                          epochs=n_epochs, batch_size=batch_size, mask=mask, seed=seed, callback=tick)
+    if bar is not None:
+        bar.close()
     if log:
         log("trained %s on %s: %d epochs, train loss %.4g -> %.4g, %.1f s" % (
             describe(desc), task, len(history["train"]), history["train"][0], history["train"][-1],
@@ -160,15 +172,29 @@ def table(results):
     return "\n".join(lines)
 
 
-def main(tasks=("sine",), kind="gru", hidden=(32,), epochs=None, seed=0, out=None, lr=None):
-    """`tinyrnn train`: train each task, write its file (out, or host_<task>.bin), print the table."""
+def plot_forecast(r, path, seq=0):
+    """The sine task's held-out sequence `seq`: truth, the float model's and the Q8.8 model's forecasts."""
+    from ..reports import plots
+    xs, ys, _ = r["test"]
+    y_float, _ = ref.forward(r["desc"], r["params"], xs[seq:seq + 1])
+    y_q88 = evaluate_q88(r["desc"], r["params_q"], xs[seq:seq + 1])
+    return plots.forecast(path, "sine, next-sample forecast: %s (held-out sequence %d)" % (r["model"], seq),
+                          ys[seq, :, 0], {"float64": y_float[0, :, 0], "Q8.8 (the board, bit for bit)": y_q88[0, :, 0]},
+                          warmup=WARMUP)
+
+
+def main(tasks=("sine",), kind="gru", hidden=(32,), epochs=None, seed=0, out=None, lr=None, plot=None):
+    """`tinyrnn train`: train each task, write its file (out, or host_<task>.bin), print the table;
+    plot: the sine task's forecast-vs-truth figure (PNG) there."""
     results = []
     for task in tasks:
         path = out if out and len(tasks) == 1 else "host_%s.bin" % task
-        r = train(task, kind, hidden, epochs, seed, path, lr, log=print)
+        r = train(task, kind, hidden, epochs, seed, path, lr, log=print, progress=True)
         if r["saturated"]:
             print("warning: %d weight(s) saturated to Q8.8's [-128, 127.996]" % r["saturated"])
         print("wrote %s (CRC32 0x%08x)" % (path, weights_io.file_crc(path)))
+        if plot and task == "sine":
+            print("wrote %s" % plot_forecast(r, plot))
         results.append(r)
     print(table(results))
     return 0

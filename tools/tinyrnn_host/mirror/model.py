@@ -56,6 +56,9 @@ def init_params(desc, seed):
 class Model:
     """Batched integer model: params {name: int64 array}, state per layer."""
 
+    norm = None          # the input normalisation (mirror.norm.Norm) a weights file brought, if any
+    labels = None        # the class names of a softmax head a weights file brought, if any
+
     def __init__(self, desc, seed=1, params=None, batch=1):
         self.desc = desc
         self.spec = layers(desc)

@@ -21,7 +21,7 @@ def _data(xs, ys, mask):
 
 
 def fit(desc, params, xs, ys, loss, optimizer, epochs, batch_size, window=None, mask=None, seed=0,
-        val=None, patience=None):
+        val=None, patience=None, callback=None):
     """Train a copy of params on xs (S,T,I), ys, mask (S,T) (None: every step); return (params, history).
 
     Every epoch shuffles the S sequences (np.random.default_rng(seed)), steps the optimizer once per
@@ -31,6 +31,7 @@ def fit(desc, params, xs, ys, loss, optimizer, epochs, batch_size, window=None, 
     patience: stop once the watched loss (val's if given, else train's) has not improved for `patience`
     epochs in a row; with patience the params of the watched loss's best epoch (history["best_epoch"])
     are returned, early stop or not; without it, the params after the last epoch.
+    callback(epoch, train_loss): called after each epoch (a progress bar).
     """
     check_params(desc, params)
     if patience is not None and patience < 1:
@@ -57,6 +58,8 @@ def fit(desc, params, xs, ys, loss, optimizer, epochs, batch_size, window=None, 
         history["train"].append(total / count if count else float("nan"))
         if val is not None:
             history["val"].append(loss_value(desc, params, val_xs, val_ys, loss, val_mask))
+        if callback is not None:
+            callback(epoch, history["train"][-1])
         watched = history["val" if val is not None else "train"][-1]
         if watched < best:
             best, since_best = watched, 0

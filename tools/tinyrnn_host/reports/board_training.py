@@ -1,0 +1,171 @@
+"""BasicMotions trained from scratch ON THE BOARD (examples/motions_train.py), replayed in the mirror.
+
+    result = run()          # python examples/motions_on_board.py
+
+1. the recordings as raw int16 sensor counts in two .seq files (interop.seqfile), the board's "flash";
+2. examples/motions_train.py runs on the MicroPython unix port (board.mpunix.run_unix: a hard heap
+   cap, a real garbage collector, the viper kernels; tinyrnn.KERNELS must say "viper"), printing a
+   line per epoch: it fits its normalisation in integers, trains a GRU by integer BPTT, tests itself
+   on the held-out recordings and saves a version-2 weights file;
+3. the weights file comes back; the NumPy mirror trainer (mirror/train.py) replays the whole
+   training from the same seed on the same recordings, normalised by the file's normalisation: its
+   per-epoch losses, final weights and test predictions must equal the board's, bit for bit;
+4. figures: the training curves (board and mirror on one plot) and the board's confusion matrix.
+
+The hyperparameters are read from the board program's own constants (HIDDEN, EPOCHS, ...), so
+the replay cannot drift from what the board ran.
+"""
+import ast
+import pathlib
+import re
+import time
+
+import numpy as np
+
+from .. import paths
+from ..interop import classify, normalise, seqfile, uea, weights_io
+
+APP = "motions_train.py"
+DATASET = "BasicMotions"
+PER_UNIT = 512              # raw int16 counts per unit of the recordings, as in examples/basic_motions.py
+HEAP = 163840               # the unix port's hard heap cap (-X heapsize): 160 KB of 64-bit objects
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def app_constants(path=None):
+    """The board program's top-level constants (HIDDEN, EPOCHS, BATCH, LR, SEED, TRAIN, TEST, OUT)."""
+    tree = ast.parse(pathlib.Path(path or paths.examples() / APP).read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return out
+
+
+def data():
+    """{split: (raw (N, T, C) int64, y, classes)} as the board gets them."""
+    out = {}
+    for split in ("train", "test"):
+        d = uea.load(DATASET, split)
+        out[split] = (np.stack([normalise.to_raw(s, PER_UNIT) for s in d.series]), d.y, d.classes)
+    return out
+
+
+def parse(stdout):
+    """The board's per-epoch losses (Q8.8 ints), test lines (index, class, predicted) and RESULT."""
+    losses = [int(m.group(1)) for m in re.finditer(r"^epoch \d+/\d+ loss \S+ \(Q8\.8 (-?\d+)\)", stdout, re.M)]
+    tests = [tuple(int(v) for v in m.groups()) for m in re.finditer(r"^TEST (\d+) (\d+) (\d+)$", stdout, re.M)]
+    result = re.search(r"^RESULT .*board time (\d+) ms.*$", stdout, re.M)
+    kernels = re.search(r"on (\w+) kernels \(tinyrnn\.KERNELS\)", stdout)
+    heap = [int(v) for v in re.findall(r"heap (\d+) bytes used", stdout)]
+    return {"losses": losses, "tests": tests, "result": result.group(0) if result else None,
+            "board_ms": int(result.group(1)) if result else None, "kernels": kernels and kernels.group(1),
+            "heap_used": heap}
+
+
+def train_on_board(files, consts, heap, echo=True):
+    from ..board import mpunix
+    src = (paths.examples() / APP).read_text()
+    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=[consts["OUT"]], echo=echo, timeout=1800)
+    return res, parse(res.stdout)
+
+
+def replay(weights_file, raw, y, raw_te, consts, progress=True):
+    """The board's training again in the mirror, from the file's normalisation:
+    (per-epoch losses, final params {name: ints}, test predictions)."""
+    from ..mirror import optim as m_optim
+    from ..mirror.model import Model
+    from ..mirror.train import Trainer
+    f = weights_io.read(weights_file)
+    xs = f.norm.apply(raw)                                          # (N, T, C) Q8.8, as the board computed
+    model = Model(f.desc, seed=consts["SEED"])
+    trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets="last",
+                      seed=consts["SEED"])
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=consts["EPOCHS"], desc="mirror replay", unit="epoch")
+
+    def tick(epoch, loss, vloss):
+        if bar is not None:
+            bar.set_postfix(loss=loss)
+            bar.update(1)
+
+    history = trainer.fit([(xs[i], int(y[i])) for i in range(len(xs))], consts["EPOCHS"],
+                          batch_size=consts["BATCH"], callback=tick)
+    if bar is not None:
+        bar.close()
+    pred = classify.argmax(classify.predict_q88(f.desc, model.params, list(f.norm.apply(raw_te))))
+    return [loss for loss, _ in history], model.params, pred
+
+
+def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
+    t0 = time.time()
+    consts = app_constants()
+    build = pathlib.Path(build or paths.build_dir() / "motions")
+    build.mkdir(parents=True, exist_ok=True)
+    d = data()
+    files = {consts[k]: seqfile.encode(*d[split]) for k, split in (("TRAIN", "train"), ("TEST", "test"))}
+    for name, blob in files.items():
+        (build / name).write_bytes(blob)
+    say("[1/3] %s as raw int16 sensor counts: %s (%d bytes), %s (%d bytes) in %s; training ON THE BOARD: "
+        "MicroPython unix port, hard heap cap %d bytes" % (DATASET, consts["TRAIN"], len(files[consts["TRAIN"]]),
+                                                          consts["TEST"], len(files[consts["TEST"]]),
+                                                          paths.shown(build), heap))
+    res, board = train_on_board(files, consts, heap, echo=echo)
+    out = build / consts["OUT"]
+    out.write_bytes(res.files[consts["OUT"]])
+    f = weights_io.read(out)
+    say("[2/3] pulled %s back (%d bytes, CRC32 0x%08x, labels %s); replaying the training in the NumPy mirror"
+        % (consts["OUT"], out.stat().st_size, f.crc, ", ".join(f.labels)))
+    raw, y, classes = d["train"]
+    raw_te, y_te, _ = d["test"]
+    losses, params, pred = replay(out, raw, y, raw_te, consts, progress=progress)
+    same_params = all(np.array_equal(params[k], f.params[k]) for k in f.params)
+    board_pred = np.array([k for _, _, k in board["tests"]])
+    acc = float((board_pred == y_te).mean())
+    conf = classify.confusion(y_te, board_pred, len(classes))
+    say("[3/3] board: %d epochs in %d ms of board time on %s kernels, test accuracy %.4f (%d/%d); mirror: "
+        "losses %s, weights %s, test predictions %s"
+        % (len(board["losses"]), board["board_ms"], board["kernels"], acc, int((board_pred == y_te).sum()),
+           len(y_te), "equal" if losses == board["losses"] else "DIFFER",
+           "equal bit for bit" if same_params else "DIFFER", "equal" if np.array_equal(pred, board_pred) else "DIFFER"))
+    written = []
+    if figures is not None:
+        from . import plots
+        figures = pathlib.Path(figures)
+        written.append(plots.training_curves(
+            figures / "motions_board_training.png", "BasicMotions trained on the board (unix port, viper)",
+            {"board (integer BPTT)": [v / 256 for v in board["losses"]],
+             "NumPy mirror replay": [v / 256 for v in losses]}, ylabel="cross-entropy (Q8.8 loss figure)"))
+        written.append(plots.confusion(figures / "motions_board_confusion.png",
+                                       "BasicMotions trained on the board, %d/%d correct"
+                                       % (int(np.trace(conf)), len(y_te)), conf, classes))
+        for w in written:
+            say("    wrote %s" % paths.shown(w))
+    return {"board": board, "mirror_losses": losses, "same_params": same_params, "mirror_pred": pred,
+            "board_pred": board_pred, "y": y_te, "accuracy": acc, "confusion": conf, "heap": heap,
+            "weights": out, "file": f, "consts": consts, "figures": written, "seconds": time.time() - t0,
+            "stdout": res.stdout}
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="BasicMotions trained on the board (unix port), replayed in the mirror")
+    ap.add_argument("--heap", type=int, default=HEAP, help="the unix port's hard heap cap in bytes (default %(default)s)")
+    ap.add_argument("--figures", metavar="DIR", help="write the PNG figures here")
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+    r = run(heap=a.heap, figures=a.figures, progress=not a.no_progress)
+    ok = r["same_params"] and r["mirror_losses"] == r["board"]["losses"] and np.array_equal(r["mirror_pred"],
+                                                                                         r["board_pred"])
+    print("RESULT BasicMotions trained on the board: accuracy %.4f, heap cap %d bytes, board time %d ms, "
+          "kernels %s, mirror replay %s" % (r["accuracy"], r["heap"], r["board"]["board_ms"], r["board"]["kernels"],
+                                            "bit for bit" if ok else "DIFFERS"))
+    return 0 if ok and r["board"]["kernels"] == "viper" else 1
