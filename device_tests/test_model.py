@@ -93,9 +93,10 @@ def test_params_by_pytorch_name():
 
 def test_bad_calls_name_the_problem():
     m = Model(CASES["gru"], seed=1)
-    assert "got 3 input values, the model takes 2" in expect_error(ValueError, m.step, [1, 2, 3])
-    assert "x[1] must be a Q8.8 int, got str" in expect_error(TypeError, m.step, [1, "2"])
-    assert "x[0]=40000 is outside" in expect_error(ValueError, m.step, [40000, 0])
+    assert "step: x has 3 values, expected 2" in expect_error(ValueError, m.step, [1, 2, 3])
+    assert "step: x[1] must be a Q8.8 int, got str" in expect_error(TypeError, m.step, [1, "2"])
+    assert "step: x[0]=40000 is outside" in expect_error(ValueError, m.step, [40000, 0])
+    assert "run: xs[1][0] must be a Q8.8 int, got float" in expect_error(TypeError, m.run, [[256, 0], [0.5, 0]])
     bad = {"input": 2, "layers": [{"kind": "gru", "hidden": 4}, {"kind": "gru", "input": 5, "hidden": 3}]}
     assert "layer 1: input size 5 does not match the 4" in expect_error(ValueError, Model, bad)
     assert "head: input size 2 does not match the 4" in expect_error(

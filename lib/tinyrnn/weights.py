@@ -13,7 +13,7 @@ import os
 import struct
 import sys
 
-from ._cell import ACTS
+from ._cell import ACTS, bad_type
 from .model import KINDS, Model, _layer_params, parse
 
 MAGIC = b"TRNN"
@@ -36,6 +36,20 @@ except ImportError:          # a port built without binascii.crc32: the same CRC
 
 class WeightsError(ValueError):
     """A weights file is not what it must be; the message says what is wrong."""
+
+
+def _args(fn, path, model=False):
+    # the public functions' arguments, checked before anything is read or written
+    if model is not False and not isinstance(model, Model):
+        bad_type(fn + ": model", "a tinyrnn Model", model)
+    if type(path) is not str:
+        bad_type(fn + ": path", "a str", path)
+    try:
+        mode = os.stat(path)[0]
+    except OSError:
+        return                   # not there (yet): save creates it, the loaders say they cannot open it
+    if mode & 0x4000:            # S_IFDIR
+        raise WeightsError("%s: path %r is a directory, not a weights file" % (fn, path))
 
 
 def _describe(spec):
@@ -61,6 +75,7 @@ def header(model):
 
 def save(model, path):
     """Write the model's Q8.8 weights to `path` (via `path`.tmp and a rename). Returns the CRC32."""
+    _args("save", path, model)
     if sys.byteorder != "little":
         raise OSError("weights files are little-endian; this port is big-endian")
     tmp = path + ".tmp"
@@ -178,11 +193,13 @@ def read_desc(path):
 
 def file_crc(path):
     """The CRC32 of a valid weights file (raises WeightsError for an invalid one)."""
+    _args("file_crc", path)
     return read_desc(path)[1]
 
 
 def load(path):
     """A new Model built from the weights file alone."""
+    _args("load", path)
     desc, _ = read_desc(path)
     model = Model(desc, seed=None)
     _read_params(model, path)
@@ -191,6 +208,7 @@ def load(path):
 
 def load_into(model, path):
     """Fill an existing model from a weights file whose architecture matches it exactly."""
+    _args("load_into", path, model)
     desc, _ = read_desc(path)
     have = parse(model.desc)
     got = parse(desc)
