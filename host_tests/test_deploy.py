@@ -15,6 +15,8 @@ import time
 
 import pytest
 
+import needs
+
 from tinyrnn_host import cli, paths
 from tinyrnn_host.board import deploy
 from tinyrnn_host.board import vboard
@@ -24,11 +26,11 @@ LIB = ROOT / "lib" / "tinyrnn"
 MODULES = sorted(p.stem for p in LIB.glob("*.py"))
 TIME_LIMIT = 90
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"),
-                       reason="Node.js not installed"),
-    pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)"),
-]
+
+
+@pytest.fixture(autouse=True)
+def _needs_node():
+    needs.node()          # the virtual board: missing fails, never skips
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ server laid out like the repository (what `github:OWNER/REPO` resolves to)."""
 import functools
 import http.server
 import json
-import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import threading
 
 import pytest
+
+import needs
 
 from tinyrnn_host import paths
 from tinyrnn_host.board import gen_mip
@@ -37,17 +37,15 @@ def test_package_json_lists_exactly_lib_tinyrnn():
 def test_github_source_resolves_to_the_repository_layout():
     """mip turns github:OWNER/REPO into .../OWNER/REPO/HEAD/package.json and each
     relative source into .../OWNER/REPO/HEAD/<source>: the repository layout."""
-    mip = pytest.importorskip("mpremote.mip")
-    if not hasattr(mip, "_rewrite_url"):
-        pytest.skip("this mpremote's mip has no _rewrite_url")
+    mip = needs.mpremote_mip()
+    assert hasattr(mip, "_rewrite_url"), "the pinned mpremote's mip has _rewrite_url"
     base = "github:OWNER/tinyrnn/package.json".rpartition("/")[0]
     url = mip._rewrite_url(base + "/lib/tinyrnn/gru.py")
     assert url.endswith("/OWNER/tinyrnn/HEAD/lib/tinyrnn/gru.py")
 
 
-@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("VBOARD_NODE"), reason="Node.js not installed")
-@pytest.mark.skipif(paths.node_modules() is None, reason="tools/node_modules missing (make setup)")
 def test_mip_install_on_the_virtual_board(tmp_path):
+    needs.node()
     handler = functools.partial(_QuietHandler, directory=str(ROOT))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
