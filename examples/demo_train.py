@@ -28,10 +28,14 @@ train, val = sequences(rng, 32, 4), sequences(rng, 8, 4)
 model = Model({"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 1, "act": "sigmoid"}}, seed=2)
 trainer = Trainer(model, loss="mse", optimizer=Adam(lr="0.05"), max_steps=4)
 print("board: training a GRU 2-8-1 (%d parameters) on XOR, integer BPTT + Adam" % model.n_params)
-t0 = time.ticks_ms()
-for epoch, loss, vloss in trainer.epochs(train, 60, batch_size=4, val=val, patience=15,
-                                         restore_best=True, verbose=False):
+
+
+def progress(epoch, loss, vloss):
     print("board: epoch %2d  loss %s  val %s" % (epoch + 1, to_str(loss), to_str(vloss)))
+
+
+t0 = time.ticks_ms()
+trainer.fit(train, 60, batch_size=4, val=val, patience=15, restore_best=True, callback=progress, verbose=False)
 print("board: trained in %d ms" % time.ticks_diff(time.ticks_ms(), t0))
 crc = weights.save(model, "demo.bin")
 print("board: saved demo.bin, CRC32 0x%08x" % crc)
