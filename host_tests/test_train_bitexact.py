@@ -1,18 +1,19 @@
-"""Training, three ways: after 50 updates, every weight (Q8.8 and the Q8.16
-master) and every epoch's (loss, val loss) of lib under MicroPython (VM) == lib
-under CPython == NumPy mirror, for every cell and optimizer on random models, and
-for the loss/target/window/clipping/decay/schedule/batch options, state carried
-across sequences, validation with patience, restore_best and a callback, batches
-of mixed-length sequences, and dense layers in the middle of a stack.
+"""Training, four ways: after 50 updates, every weight (Q8.8 and the Q8.16 master)
+and every epoch's (loss, val loss) of lib on MicroPython (the VM with bytecode
+kernels, the unix port with viper kernels) == lib under CPython == NumPy mirror,
+for every cell and optimizer on random models, and for the loss/target/window/
+clipping/decay/schedule/batch options, state carried across sequences,
+validation with patience, restore_best and a callback, batches of mixed-length
+sequences, and dense layers in the middle of a stack.
 
 Every option demonstrably acts: the mirror counts what each clip, decay and
-schedule did (test_options_act), and a run without the option ends elsewhere."""
+schedule did (test_*_act), and a run without the option ends elsewhere."""
 import json
 
 import numpy as np
 import pytest
 
-from tinyrnn_host.board import mpvm
+from tinyrnn_host.board import mpunix, mpvm
 from tinyrnn_host.mirror import optim as m_optim
 from tinyrnn_host.mirror.model import Model as MirrorModel
 from tinyrnn_host.mirror.train import Trainer as MirrorTrainer
@@ -195,13 +196,20 @@ def vm_results():
     return json.loads(res.files["out.json"])
 
 
+@pytest.fixture(scope="module")
+def unix_results():
+    res = mpunix.run_unix(VM_SCRIPT, heap_bytes=8 << 20, files={"cases.json": json.dumps(CASES).encode()},
+                          collect=["out.json"])
+    return json.loads(res.files["out.json"])
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_training_three_ways(case, vm_results):
+def test_training_three_ways(case, vm_results, unix_results):
     mirror = run_mirror(case)
     lib = run_lib(case)
-    vm = vm_results[case["name"]]
     assert lib == mirror, "CPython lib != mirror"
-    assert vm == mirror, "VM != mirror"
+    assert vm_results[case["name"]] == mirror, "VM (bytecode kernels) != mirror"
+    assert unix_results[case["name"]] == mirror, "unix port (viper kernels) != mirror"
     params0 = LibModel(case["desc"], case["seed"]).params
     assert list(params0) != mirror[0], "the weights must have moved"
     assert mirror[4] == OPT_LR[case["opt"][0]], "the optimizer's own lr is back after fit"

@@ -13,7 +13,7 @@ def add_demo(sub):
 
 
 def add(sub):
-    p = command(sub, "examples", "run the examples as board programs on the unix port and the VM",
+    p = command(sub, "examples", "run the examples as board programs (unix port, VM)",
                 "Run each example as the plain program a board runs (lib as .mpy): on the MicroPython unix\n"
                 "port under its hard heap cap (real GC, viper), then once on the WebAssembly VM (its heap\n"
                 "grows: the high-water mark and whether it stayed within the cap are reported).")
