@@ -145,16 +145,3 @@ def check_q88s(v, name, n, t=-1):
             bad_type("%s[%d]" % (name, j), "a Q8.8 int", q)
         if q < -32768 or q > 32767:
             raise ValueError("%s[%d]=%d is outside Q8.8 range [-32768, 32767]" % (name, j, q))
-
-
-def check_int(v, name, lo, hi=None):
-    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
-    if type(v) is not int:
-        bad_type(name, "an int", v)
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
-
-
-def check_flag(v, name):
-    if v is not True and v is not False:
-        bad_type(name, "True or False", v)

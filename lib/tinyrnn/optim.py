@@ -10,7 +10,7 @@
 # 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
 # is one product while |b| <= lim16(a), else mul16 (three 10-bit pieces);
 # every division keeps its numerator below 2^30. A board never makes a long int here.
-from ._cell import check_int, zeros
+from ._cell import bad_type, zeros
 from ._fixed import fixed_str, isqrt, parse_fixed
 
 try:
@@ -20,6 +20,20 @@ except ImportError:          # CPython: const() is just the value
         return x
 
 ONE16 = const(65536)
+
+
+# argument checks of training code (inference never loads them; _cell has the shared ones)
+def check_int(v, name, lo, hi=None):
+    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
+    if type(v) is not int:
+        bad_type(name, "an int", v)
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
+
+
+def check_flag(v, name):
+    if v is not True and v is not False:
+        bad_type(name, "True or False", v)
 
 
 def q16(value, name, lo=0, hi=None):

@@ -19,10 +19,10 @@
 from array import array
 
 from . import kernels as _kernels
-from ._cell import SEQS, SOFTMAX, bad_type, check_flag, check_int, check_q88s, check_seq, zeros
+from ._cell import SEQS, SOFTMAX, bad_type, check_q88s, check_seq, zeros
 from .model import Model
 from ._tables_train import NEG_LN
-from .optim import SGD, q16
+from .optim import SGD, check_flag, check_int, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
 
