@@ -6,7 +6,6 @@ unix port, and against the mirror's fit() of the same number of epochs."""
 import json
 
 import numpy as np
-import pytest
 
 from tinyrnn_host.board import mpunix, mpvm
 from tinyrnn_host.mirror import optim as m_optim
