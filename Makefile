@@ -30,12 +30,12 @@ test: setup
 	$(TINYRNN) device-test --heap $(HEAP)
 	$(PY) -m pytest -q host_tests
 
-# The same without the slow convergence tier (examples trained on the VM).
+# The same without the slow convergence tier (the examples trained on the unix port and the VM).
 test-fast: setup
 	$(TINYRNN) device-test --heap $(HEAP)
 	$(PY) -m pytest -q -m "not slow" host_tests
 
-# The examples, trained on the MicroPython VM under their heap caps, with their figures.
+# The examples as board programs: on the unix port under their hard heap caps, then on the VM, with their figures.
 examples: setup
 	$(TINYRNN) examples
 	$(MAKE) --no-print-directory examples-data

@@ -98,7 +98,44 @@ def alloc_bytes(fn, n):
     return gc.mem_alloc() - before
 
 
-def digest(h, v):
-    """Fold an int into a running 30-bit digest; every intermediate stays a
-    small int on a board, so digesting allocates nothing."""
-    return ((h & 0x1FFFFFF) << 5) ^ (h >> 25) ^ (v & 0xFFFF)
+try:
+    from binascii import crc32
+except ImportError:             # a port built without it: the same CRC, bit by bit
+    def crc32(data, crc=0):
+        crc ^= 0xFFFFFFFF
+        for b in bytes(data):
+            crc ^= b
+            for _ in range(8):
+                crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+        return crc ^ 0xFFFFFFFF
+
+
+class Crc:
+    """CRC32 (binascii.crc32) of a stream of ints, each as 4 little-endian bytes (int32):
+    a real checksum, so a changed, missing or swapped value changes it. Values are
+    buffered 256 at a time: the CRC passes 2^30, a long int on a 32-bit board, so a
+    board allocates once per 256 values, not once per value. The host computes the
+    same number over numpy '<i4' bytes (host_tests/test_device_goldens.py)."""
+
+    def __init__(self):
+        from array import array
+        self.buf = array("i", bytes(1024))
+        self.n = 0
+        self.crc = 0
+
+    def add(self, v):
+        self.buf[self.n] = v
+        self.n += 1
+        if self.n == 256:
+            self.crc = crc32(self.buf, self.crc)
+            self.n = 0
+
+    def add_all(self, values):
+        for v in values:
+            self.add(v)
+
+    def value(self):
+        if self.n:
+            self.crc = crc32(memoryview(self.buf)[:self.n], self.crc)
+            self.n = 0
+        return self.crc & 0xFFFFFFFF

@@ -1,19 +1,19 @@
 # Activation tables on the board: fixed points, symmetry, monotonicity, and a
-# digest over all 65,536 inputs against the NumPy mirror's (host_tests/test_device_goldens.py).
+# CRC32 of the outputs for all 65,536 inputs against the NumPy mirror's (host_tests/test_device_goldens.py).
 import harness
 from harness import eq
 from tinyrnn import act
 
-GOLDEN = {"sigmoid": 939922316, "tanh": 151329602, "exp": 77316996}
+GOLDEN = {'sigmoid': 2594818989, 'tanh': 3063648401, 'exp': 936912301}
 
 
 def full_digest(fn):
-    h = 0
+    h = harness.Crc()
     q = -32768
     while q < 32768:
-        h = harness.digest(h, fn(q))
+        h.add(fn(q))
         q += 1
-    return h
+    return h.value()
 
 
 def test_known_values():

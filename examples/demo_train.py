@@ -1,5 +1,7 @@
 # The demo's board side (make demo): train a GRU on the board, save its weights
-# there, and print its outputs on a test sequence for the host to check.
+# there, and print its outputs on a test sequence for the host to check. The host
+# replays the same training in the NumPy mirror from the constants below and
+# compares the weights file byte for byte.
 #   mpremote connect PORT run examples/demo_train.py
 import time
 
@@ -13,6 +15,16 @@ from tinyrnn.train import Trainer
 PAIRS = [[0, 0], [0, 256], [256, 0], [256, 256]]
 XOR = [[0], [256], [256], [0]]
 TEST = [3, 0, 1, 2, 2, 1, 0, 3, 1, 2]          # a fixed test sequence (indices into PAIRS)
+DESC = {"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 1, "act": "sigmoid"}}
+SEED = 2                   # the initial weights
+DATA_SEED = 3              # the training and validation sequences
+N_TRAIN = 32
+N_VAL = 8
+STEPS = 4
+LR = "0.05"                # Adam
+EPOCHS = 60
+BATCH = 4
+PATIENCE = 15
 
 
 def sequences(rng, n, steps):
@@ -23,15 +35,20 @@ def sequences(rng, n, steps):
     return out
 
 
-rng = Rng(3)
-train, val = sequences(rng, 32, 4), sequences(rng, 8, 4)
-model = Model({"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 1, "act": "sigmoid"}}, seed=2)
-trainer = Trainer(model, loss="mse", optimizer=Adam(lr="0.05"), max_steps=4)
+rng = Rng(DATA_SEED)
+train, val = sequences(rng, N_TRAIN, STEPS), sequences(rng, N_VAL, STEPS)
+model = Model(DESC, seed=SEED)
+trainer = Trainer(model, loss="mse", optimizer=Adam(lr=LR), max_steps=STEPS)
 print("board: training a GRU 2-8-1 (%d parameters) on XOR, integer BPTT + Adam" % model.n_params)
-t0 = time.ticks_ms()
-for epoch, loss, vloss in trainer.epochs(train, 60, batch_size=4, val=val, patience=15,
-                                         restore_best=True, verbose=False):
+
+
+def progress(epoch, loss, vloss):
     print("board: epoch %2d  loss %s  val %s" % (epoch + 1, to_str(loss), to_str(vloss)))
+
+
+t0 = time.ticks_ms()
+trainer.fit(train, EPOCHS, batch_size=BATCH, val=val, patience=PATIENCE, restore_best=True, callback=progress,
+            verbose=False)
 print("board: trained in %d ms" % time.ticks_diff(time.ticks_ms(), t0))
 crc = weights.save(model, "demo.bin")
 print("board: saved demo.bin, CRC32 0x%08x" % crc)

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import needs
+
 from tinyrnn_host import cli, paths
 from tinyrnn_host.board import device
 
@@ -82,8 +84,7 @@ def test_missing_webassembly_build_is_an_error_not_a_traceback(tmp_path, monkeyp
 
 
 def test_run_reports_the_heap_cap(tmp_path, capfd):
-    if paths.node_modules() is None:
-        pytest.skip("tools/node_modules missing (make setup)")
+    needs.node()
     (tmp_path / "fits.py").write_text("from tinyrnn import q88\nprint(q88.mul(384, 384))\n")
     assert cli.main(["run", str(tmp_path / "fits.py"), "--heap", "64K"]) == 0
     assert "576\n[heap: fits the 65536-byte cap" in capfd.readouterr().out

@@ -12,6 +12,8 @@ import threading
 
 import pytest
 
+import needs
+
 from tinyrnn_host.board import gen_mip
 from tinyrnn_host.board import uboard
 
@@ -34,9 +36,8 @@ def test_package_json_lists_exactly_lib_tinyrnn():
 def test_github_source_resolves_to_the_repository_layout():
     """mip turns github:OWNER/REPO into .../OWNER/REPO/HEAD/package.json and each
     relative source into .../OWNER/REPO/HEAD/<source>: the repository layout."""
-    mip = pytest.importorskip("mpremote.mip")
-    if not hasattr(mip, "_rewrite_url"):
-        pytest.skip("this mpremote's mip has no _rewrite_url")
+    mip = needs.mpremote_mip()
+    assert hasattr(mip, "_rewrite_url"), "the pinned mpremote's mip has _rewrite_url"
     base = "github:OWNER/tinyrnn/package.json".rpartition("/")[0]
     url = mip._rewrite_url(base + "/lib/tinyrnn/gru.py")
     assert url.endswith("/OWNER/tinyrnn/HEAD/lib/tinyrnn/gru.py")
@@ -47,6 +48,7 @@ def test_mip_install_on_the_virtual_board(tmp_path, runtime):
     """The real `mpremote mip install` onto the WebAssembly virtual board (arch none: the
     viper sources are there but fail to compile, so bytecode kernels) and the unix-port one
     (viper from source), then a smoke inference equal to the host's."""
+    needs.node()
     handler = functools.partial(_QuietHandler, directory=str(ROOT))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,6 +9,8 @@ import zipfile
 
 import pytest
 
+import needs
+
 from tinyrnn_host import paths
 
 ROOT = paths.checkout()
@@ -71,8 +73,7 @@ def test_installed_wheel_finds_its_own_board_library(wheel, tmp_path):
     r = subprocess.run([sys.executable, "-m", "tinyrnn_host", "tables"], cwd=site, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "sigmoid" in r.stdout, r.stdout + r.stderr
-    if paths.node_modules() is None:
-        pytest.skip("tools/node_modules missing (make setup)")
+    needs.node()
     (tmp_path / "smoke.py").write_text("from tinyrnn.model import Model\n"
                                        "m = Model({'input': 2, 'layers': [{'kind': 'gru', 'hidden': 4}]}, 1)\n"
                                        "print('OUT', list(m.step([256, -128])))\n")

@@ -107,3 +107,41 @@ def zeros(code, n):
     for i in range(n):
         a[i] = 0
     return a
+
+
+# ---- argument checks, shared by model, train, optim and weights --------------
+# Fast checks return a bool; the raising ones build their message only on error.
+SEQS = (list, tuple, array, memoryview)      # what a sequence argument may be
+
+
+def bad_type(name, want, v):
+    raise TypeError("%s must be %s, got %s" % (name, want, type(v).__name__))
+
+
+def check_seq(v, name, n=-1):
+    """TypeError unless v is a list, tuple, array or memoryview; ValueError unless it has n items (n >= 0)."""
+    if not isinstance(v, SEQS):
+        bad_type(name, "a list, tuple or array", v)
+    if n >= 0 and len(v) != n:
+        raise ValueError("%s has %d values, expected %d" % (name, len(v), n))
+
+
+def check_q88s(v, name, n, t=-1):
+    """Raise the error naming what is wrong with v (called name, or name[t] for t >= 0)
+    as n Q8.8 ints, if anything is; allocates nothing when v is right."""
+    if isinstance(v, SEQS) and len(v) == n:
+        for j in range(n):
+            q = v[j]
+            if type(q) is not int or q < -32768 or q > 32767:
+                break
+        else:
+            return
+    if t >= 0:
+        name = "%s[%d]" % (name, t)
+    check_seq(v, name, n)
+    for j in range(n):
+        q = v[j]
+        if type(q) is not int:
+            bad_type("%s[%d]" % (name, j), "a Q8.8 int", q)
+        if q < -32768 or q > 32767:
+            raise ValueError("%s[%d]=%d is outside Q8.8 range [-32768, 32767]" % (name, j, q))

@@ -3,7 +3,13 @@
 
 
 def fixed_str(v, frac_bits, digits=4):
-    """Decimal text of the int v / 2^frac_bits (any fixed-point format), as to_str rounds it."""
+    """Decimal text of the int v / 2^frac_bits (frac_bits 0..30, digits 0..9), as to_str rounds it."""
+    if type(v) is not int:
+        raise TypeError("fixed_str: v must be an int, got %s" % type(v).__name__)
+    if type(frac_bits) is not int or frac_bits < 0 or frac_bits > 30:
+        raise ValueError("fixed_str: frac_bits=%r is not an int in 0..30" % (frac_bits,))
+    if type(digits) is not int or digits < 0 or digits > 9:
+        raise ValueError("fixed_str: digits=%r is not an int in 0..9" % (digits,))
     neg = v < 0
     m = -v if neg else v
     scale = 10 ** digits
@@ -19,13 +25,13 @@ def fixed_str(v, frac_bits, digits=4):
     return s
 
 
-def parse_fixed(text, frac_bits):
+def parse_fixed(text, frac_bits, name="text"):
     """The nearest int to text * 2^frac_bits (round half up), for any decimal text; no range check.
 
     parse_fixed('0.01', 16) == 655: how training takes hyperparameters like a learning rate.
     """
     if type(text) is not str:
-        raise TypeError("expected a decimal string, got %s" % type(text).__name__)
+        raise TypeError("%s must be a decimal string, got %s" % (name, type(text).__name__))
     s = text.strip()
     neg = False
     if s and s[0] in "+-":
@@ -37,7 +43,7 @@ def parse_fixed(text, frac_bits):
     else:
         ip, fp = s[:dot_at], s[dot_at + 1:]
     if not (ip or fp) or not _digits_only(ip) or not _digits_only(fp):
-        raise ValueError("from_str: %r is not a decimal number" % text)
+        raise ValueError("%s=%r is not a decimal number" % (name, text))
     num = int(ip + fp)
     if neg:
         num = -num

@@ -13,7 +13,7 @@
 from array import array
 
 from . import kernels as _kernels
-from ._cell import ACTS, GRU, LSTM, MAX_ROW, Dense, Elman, zeros
+from ._cell import ACTS, GRU, LSTM, MAX_ROW, SEQS, Dense, Elman, bad_type, check_q88s, check_seq, zeros
 from .rng import Rng
 
 KINDS = ("elman", "lstm", "gru", "dense")
@@ -127,6 +127,8 @@ class Model:
 
     def __init__(self, desc, seed=1, kernels=None):
         spec = parse(desc)
+        if seed is not None and type(seed) is not int:
+            bad_type("seed", "an int or None", seed)
         kernel_kind = _kernels.name(kernels)        # checked before anything is built
         k = _kernels.inference(kernel_kind)
         self.desc = desc
@@ -228,8 +230,8 @@ class Model:
         of Q8.8 ints) which the next step overwrites: copy it to keep it."""
         layers = self.layers
         n = layers[0].n_in
-        if len(x) != n:
-            raise ValueError("step: got %d input values, the model takes %d" % (len(x), n))
+        if not isinstance(x, SEQS) or len(x) != n:
+            check_seq(x, "step: x", n)
         if self._dirty:
             self.weights_changed()
         xb = self._x
@@ -237,12 +239,12 @@ class Model:
             for j in range(n):
                 v = x[j]
                 if type(v) is not int or v < -32768 or v > 32767:
-                    _bad_input(j, v)
+                    check_q88s(x, "step: x", n)
         else:                        # viper kernels read a buffer: check and copy in one pass
             for j in range(n):
                 v = x[j]
                 if type(v) is not int or v < -32768 or v > 32767:
-                    _bad_input(j, v)
+                    check_q88s(x, "step: x", n)
                 xb[j] = v
             x = xb
         for L in layers:        # each layer's kernel works in place on its views
@@ -250,8 +252,17 @@ class Model:
             x = L.h                  # (an LSTM's h then c: the next layer reads the first n_in)
         return self.output
 
+    def check_inputs(self, xs, name="xs"):
+        """Raise TypeError/ValueError naming the first bad value (xs[t][j]) of an input sequence."""
+        check_seq(xs, name)
+        n = self.layers[0].n_in
+        for t in range(len(xs)):
+            check_q88s(xs[t], name, n, t)
+
     def run(self, xs):
-        """Step through a sequence (from the current state); return a list of output copies."""
+        """Step through a sequence (from the current state); return a list of output copies.
+        Every input is checked before the first step."""
+        self.check_inputs(xs, "run: xs")
         out = []
         for x in xs:
             out.append(array("h", self.step(x)))
@@ -283,8 +294,3 @@ def _layer_params(kind, n_in, n_out):
         return _GATES[kind] * n_out * (n_in + n_out + 2)
     return n_out * (n_in + 1)
 
-
-def _bad_input(j, v):
-    if type(v) is not int:
-        raise TypeError("step: x[%d] must be a Q8.8 int, got %s" % (j, type(v).__name__))
-    raise ValueError("step: x[%d]=%d is outside Q8.8 range [-32768, 32767]" % (j, v))

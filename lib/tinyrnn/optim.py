@@ -10,7 +10,7 @@
 # 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
 # is one product while |b| <= lim16(a), else mul16 (three 10-bit pieces);
 # every division keeps its numerator below 2^30. A board never makes a long int here.
-from ._cell import zeros
+from ._cell import bad_type, zeros
 from ._fixed import fixed_str, isqrt, parse_fixed
 
 try:
@@ -22,10 +22,24 @@ except ImportError:          # CPython: const() is just the value
 ONE16 = const(65536)
 
 
+# argument checks of training code (inference never loads them; _cell has the shared ones)
+def check_int(v, name, lo, hi=None):
+    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
+    if type(v) is not int:
+        bad_type(name, "an int", v)
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
+
+
+def check_flag(v, name):
+    if v is not True and v is not False:
+        bad_type(name, "True or False", v)
+
+
 def q16(value, name, lo=0, hi=None):
     """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
     if type(value) is str:
-        v = parse_fixed(value, 16)
+        v = parse_fixed(value, 16, name)
     elif type(value) is int:
         v = value
     else:
@@ -162,12 +176,14 @@ class StepDecay:
     """lr = lr0 * gamma^(epoch // every): multiply by gamma (rounded) at every `every`-th epoch."""
 
     def __init__(self, every, gamma="0.5"):
-        if type(every) is not int or every < 1:
-            raise ValueError("StepDecay: every must be an int >= 1")
+        check_int(every, "every", 1)
         self.every = every
         self.gamma = q16(gamma, "gamma", 0, ONE16)
 
     def lr(self, lr0, epoch):
+        """The learning rate (Q.16) of epoch `epoch` (0, 1, ...) for a starting lr0 (Q.16)."""
+        check_int(lr0, "lr0", 1, ONE16)
+        check_int(epoch, "epoch", 0)
         lr = lr0
         for _ in range(epoch // self.every):
             lr = mul16(self.gamma, lr)

@@ -5,6 +5,8 @@
 # Every rounding is "round half up": floor(v + 1/2), for products (p + 128) >> 8.
 # Every result is saturated into [MIN, MAX]; nothing ever wraps around.
 
+from array import array
+
 from ._fixed import fixed_str, isqrt, parse_fixed  # noqa: F401 (part of the q88 API)
 
 try:
@@ -19,6 +21,7 @@ HALF = const(128)         # 0.5, also the rounding offset of a >> 8
 MIN = const(-32768)       # -128.0
 MAX = const(32767)        # 127.99609375
 _MAX_DIGITS = const(8)    # q / 256 has at most 8 decimal places
+_SEQS = (list, tuple, array, memoryview)
 
 
 def _check(name, q):
@@ -32,7 +35,7 @@ def _check(name, q):
 def sat(v):
     """Clamp any int into [MIN, MAX]."""
     if type(v) is not int:
-        raise TypeError("sat needs an int, got %s" % type(v).__name__)
+        raise TypeError("sat: v must be an int, got %s" % type(v).__name__)
     return MIN if v < MIN else (MAX if v > MAX else v)
 
 
@@ -67,6 +70,9 @@ def dot(ws, xs, bias=0):
     The exact sum may leave the small-int range on a 32-bit board; it stays
     exact (MicroPython ints grow), only slower.
     """
+    if not isinstance(ws, _SEQS) or not isinstance(xs, _SEQS):
+        raise TypeError("dot: ws and xs must be lists, tuples or arrays, got %s and %s"
+                        % (type(ws).__name__, type(xs).__name__))
     n = len(ws)
     if len(xs) != n:
         raise ValueError("dot: %d weights but %d inputs" % (n, len(xs)))
@@ -101,7 +107,7 @@ def div(a, b):
 def from_int(n):
     """The Q8.8 value of the whole number n (from_int(1) == 256)."""
     if type(n) is not int:
-        raise TypeError("from_int needs an int, got %s" % type(n).__name__)
+        raise TypeError("from_int: n must be an int, got %s" % type(n).__name__)
     if n < -128 or n > 127:
         raise ValueError("from_int: %d is outside Q8.8 range [-128, 127]" % n)
     return n << FRAC_BITS

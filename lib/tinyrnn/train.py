@@ -19,8 +19,9 @@
 from array import array
 
 from . import kernels as _kernels
-from ._cell import SOFTMAX, zeros
-from .optim import SGD, q16
+from ._cell import SEQS, SOFTMAX, bad_type, check_q88s, check_seq, zeros
+from .model import Model
+from .optim import SGD, check_flag, check_int, q16
 from ._fixed import fixed_str, isqrt
 from .rng import Rng
 
@@ -33,10 +34,6 @@ except ImportError:          # CPython: const() is just the value
 _D = const(16383)            # deltas saturate here (backward.D, docs/arithmetic.md 7)
 _G = const(536870911)        # gradient sums, clip bounds and the loss sum saturate here (2^29 - 1)
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
-
-
-def _where(t):
-    return "ys" if t < 0 else "ys[%d]" % t
 
 
 class Trainer:
@@ -62,6 +59,8 @@ class Trainer:
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1):
+        if not isinstance(model, Model):
+            bad_type("model", "a tinyrnn Model", model)
         if loss not in ("mse", "ce"):
             raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
         if targets not in ("all", "last"):
@@ -75,10 +74,14 @@ class Trainer:
         for layer in model.layers[:-1]:
             if layer.__class__.__name__ == "Dense" and layer.act == SOFTMAX:
                 raise ValueError("softmax is only trainable as the output layer")
-        if window is not None and (type(window) is not int or window < 1):
-            raise ValueError("window must be None or an int >= 1")
-        if type(max_steps) is not int or max_steps < 1:
-            raise ValueError("max_steps must be an int >= 1")
+        if optimizer is not None and (isinstance(optimizer, type) or not hasattr(optimizer, "bind")):
+            bad_type("optimizer", "SGD, Momentum, RMSprop or Adam", optimizer)
+        if window is not None:
+            check_int(window, "window", 1)
+        check_int(max_steps, "max_steps", 1)
+        check_flag(stateful, "stateful")
+        if type(seed) is not int:
+            bad_type("seed", "an int", seed)
         cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
         cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
         wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
@@ -166,40 +169,43 @@ class Trainer:
     # ---- checks: every problem is reported before any weight changes -------
     def check(self, xs, ys):
         """Raise ValueError/TypeError naming what is wrong with one (xs, ys) pair."""
-        m = self.model
+        check_seq(xs, "xs")
         T = len(xs)
         if T == 0:
-            raise ValueError("empty sequence")
+            raise ValueError("xs is empty: a sequence needs at least one step")
         if self.window is None and T > self.steps:
-            raise ValueError("sequence has %d steps, the trainer's cache holds max_steps=%d" % (T, self.steps))
-        for t in range(T):
-            x = xs[t]
-            if len(x) != m.n_inputs:
-                raise ValueError("xs[%d] has %d values, the model takes %d" % (t, len(x), m.n_inputs))
-            for j in range(len(x)):
-                v = x[j]
-                if type(v) is not int or v < -32768 or v > 32767:
-                    raise ValueError("xs[%d][%d]=%r is not a Q8.8 int" % (t, j, v))
+            raise ValueError("xs has %d steps, the trainer's cache holds max_steps=%d" % (T, self.steps))
+        self.model.check_inputs(xs)
         if self.targets == "last":
-            self._check_target(ys, -1)
+            self._check_target(ys, "ys")
             return
+        check_seq(ys, "ys")
         if len(ys) != T:
-            raise ValueError("sequence lengths differ: %d inputs but %d targets" % (T, len(ys)))
+            raise ValueError("sequence lengths differ: xs has %d steps, ys has %d" % (T, len(ys)))
         for t in range(T):
-            self._check_target(ys[t], t)
+            self._check_target(ys[t], "ys", t)
 
-    def _check_target(self, y, t):
+    def _check_target(self, y, name, t=-1):
         O = self.model.n_outputs
-        if self.loss == "ce":
-            if type(y) is not int or y < 0 or y >= O:
-                raise ValueError("%s=%r: a class target must be an int in 0..%d" % (_where(t), y, O - 1))
-            return
-        if type(y) is int or len(y) != O:
-            raise ValueError("%s: an MSE target is a list of %d Q8.8 ints" % (_where(t), O))
-        for o in range(O):
-            v = y[o]
-            if type(v) is not int or v < -32768 or v > 32767:
-                raise ValueError("%s[%d]=%r is not a Q8.8 int" % (_where(t), o, v))
+        if self.loss != "ce":
+            check_q88s(y, name, O, t)
+        elif type(y) is not int or y < 0 or y >= O:
+            raise (TypeError if type(y) is not int else ValueError)(
+                "%s=%r: a class target must be an int in 0..%d" % (name if t < 0 else "ys[%d]" % t, y, O - 1))
+
+    def _check_data(self, data, name):
+        # a dataset: a non-empty list or tuple of (xs, ys) pairs, each checked
+        check_seq(data, name)
+        if not len(data):
+            raise ValueError("%s is empty" % name)
+        for i in range(len(data)):
+            pair = data[i]
+            if not isinstance(pair, SEQS) or len(pair) != 2:
+                raise TypeError("%s[%d] must be an (xs, ys) pair" % (name, i))
+            try:
+                self.check(pair[0], pair[1])
+            except (TypeError, ValueError) as e:
+                raise e.__class__("%s[%d]: %s" % (name, i, e))
 
     # ---- one sequence: forward with cache, backward, accumulate -----------
     def accumulate(self, xs, ys, check=True):
@@ -347,8 +353,9 @@ class Trainer:
 
     def train_sequence(self, xs, ys):
         """One sequence, one update. Returns the sequence's loss (Q8.8)."""
+        self.check(xs, ys)
         self.take_loss()
-        self.accumulate(xs, ys)
+        self.accumulate(xs, ys, check=False)
         self.update()
         return self.take_loss()
 
@@ -365,9 +372,8 @@ class Trainer:
 
     def evaluate(self, dataset):
         """Mean loss (Q8.8) over a dataset, no gradients kept."""
+        self._check_data(dataset, "dataset")
         keep = self.n_targets
-        for xs, ys in dataset:
-            self.check(xs, ys)
         self.take_loss()
         for xs, ys in dataset:
             if not self.stateful:
@@ -399,7 +405,8 @@ class Trainer:
         loss, val_loss) may return True to stop. With patience, stops when the validation
         loss (or the training loss without val) has not improved for that many epochs
         (restore_best: then go back to the best weights). schedule: optim.StepDecay/ExpDecay.
-        Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val)."""
+        Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val).
+        Every argument and every sequence is checked before the first update."""
         history = []
         for _, loss, vloss in self.epochs(dataset, epochs, batch_size, shuffle, val, patience,
                                           restore_best, schedule, callback, verbose):
@@ -408,25 +415,45 @@ class Trainer:
 
     def epochs(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
                restore_best=False, schedule=None, callback=None, verbose=True):
-        """fit() as a generator: yields (epoch, loss, val_loss) after each epoch."""
-        if type(epochs) is not int or epochs < 1:
-            raise ValueError("epochs must be an int >= 1")
-        if type(batch_size) is not int or batch_size < 1:
-            raise ValueError("batch_size must be an int >= 1")
-        for xs, ys in dataset:
-            self.check(xs, ys)
+        """fit() as a generator of (epoch, loss, val_loss), one per epoch; the arguments are
+        checked here, before it starts. At every yield the trainer is consistent: the
+        optimizer's lr is its own (a schedule sets it per epoch), and with restore_best the
+        model and master weights are the best so far, so a loop may simply break."""
+        self._check_data(dataset, "dataset")
+        check_int(epochs, "epochs", 1)
+        check_int(batch_size, "batch_size", 1)
+        check_flag(shuffle, "shuffle")
         if val is not None:
-            for xs, ys in val:
-                self.check(xs, ys)
+            self._check_data(val, "val")
+        if patience is not None:
+            check_int(patience, "patience", 1)
+        check_flag(restore_best, "restore_best")
+        if restore_best and patience is None:
+            raise ValueError("restore_best needs patience")
+        if schedule is not None and (isinstance(schedule, type) or not hasattr(schedule, "lr")):
+            bad_type("schedule", "StepDecay or ExpDecay", schedule)
+        if callback is not None and not callable(callback):
+            bad_type("callback", "callable", callback)
+        check_flag(verbose, "verbose")
+        return self._epochs(dataset, epochs, batch_size, shuffle, val, patience, restore_best,
+                            schedule, callback, verbose)
+
+    def _epochs(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
+                schedule, callback, verbose):
         n = len(dataset)
         order = list(range(n))
         lr0 = self.opt.lr
         best = None
-        best_w = None
+        best_w = None           # restore_best: the best master weights so far
+        parked = False          # True while self.master IS best_w's array (at a yield)
         waited = 0
         self.take_loss()
         try:
             for epoch in range(epochs):
+                if parked:      # back to the weights being trained
+                    self.master, best_w = best_w, self.master
+                    self._sync_to_model()
+                    parked = False
                 if schedule is not None:
                     self.opt.lr = schedule.lr(lr0, epoch)
                 if shuffle:
@@ -438,19 +465,20 @@ class Trainer:
                     k += 1
                     if k % batch_size == 0 or k == n:
                         self.update()
+                self.opt.lr = lr0
                 loss = self.take_loss()
                 vloss = self.evaluate(val) if val is not None else None
                 if verbose:
                     print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, fixed_str(loss, 8),
                                                      "" if vloss is None else " val " + fixed_str(vloss, 8)))
-                yield epoch, loss, vloss
-                if callback is not None and callback(epoch, loss, vloss):
-                    break
-                if patience is not None:
+                stop = callback is not None and callback(epoch, loss, vloss)
+                improved = False
+                if not stop and patience is not None:
                     score = loss if vloss is None else vloss
                     if best is None or score < best:
                         best = score
                         waited = 0
+                        improved = True
                         if restore_best:
                             if best_w is None:
                                 best_w = array("i", self.master)
@@ -462,10 +490,14 @@ class Trainer:
                         if waited >= patience:
                             if verbose:
                                 print("early stop: no improvement for %d epochs" % patience)
-                            break
+                            stop = True
+                if best_w is not None and not improved:
+                    # the model and master show the best weights at the yield (restore_best)
+                    self.master, best_w = best_w, self.master
+                    self._sync_to_model()
+                    parked = True
+                yield epoch, loss, vloss
+                if stop:
+                    break
         finally:
             self.opt.lr = lr0
-        if best_w is not None:
-            for i in range(self.n):
-                self.master[i] = best_w[i]
-            self._sync_to_model()

@@ -21,7 +21,7 @@ import os
 import struct
 import sys
 
-from ._cell import ACTS, SOFTMAX
+from ._cell import ACTS, SOFTMAX, bad_type
 from .model import KINDS, Model, _layer_params, parse
 
 MAGIC = b"TRNN"
@@ -47,6 +47,20 @@ except ImportError:          # a port built without binascii.crc32: the same CRC
 
 class WeightsError(ValueError):
     """A weights file is not what it must be; the message says what is wrong."""
+
+
+def _args(fn, path, model=False):
+    # the public functions' arguments, checked before anything is read or written
+    if model is not False and not isinstance(model, Model):
+        bad_type(fn + ": model", "a tinyrnn Model", model)
+    if type(path) is not str:
+        bad_type(fn + ": path", "a str", path)
+    try:
+        mode = os.stat(path)[0]
+    except OSError:
+        return                   # not there (yet): save creates it, the loaders say they cannot open it
+    if mode & 0x4000:            # S_IFDIR
+        raise WeightsError("%s: path %r is a directory, not a weights file" % (fn, path))
 
 
 def _describe(spec):
@@ -128,6 +142,7 @@ def header(model):
 def save(model, path):
     """Write the model's Q8.8 weights (and its norm and labels) to `path`, via `path`.tmp
     and a rename. Returns the CRC32."""
+    _args("save", path, model)
     if sys.byteorder != "little":
         raise OSError("weights files are little-endian; this port is big-endian")
     return _save(model, path)
@@ -391,11 +406,13 @@ def read_desc(path):
 
 def file_crc(path):
     """The CRC32 of a valid weights file (raises WeightsError for an invalid one)."""
+    _args("file_crc", path)
     return read_desc(path)[1]
 
 
 def load(path):
     """A new Model built from the weights file alone (with its norm and labels)."""
+    _args("load", path)
     f, info = _open(path)
     try:
         model = Model(info.desc, seed=None)
@@ -408,6 +425,7 @@ def load(path):
 def load_into(model, path):
     """Fill an existing model from a weights file whose architecture matches it exactly
     (its norm and labels become the file's)."""
+    _args("load_into", path, model)
     f, info = _open(path)
     try:
         have = parse(model.desc)

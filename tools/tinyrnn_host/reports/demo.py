@@ -9,9 +9,13 @@
    its per-epoch progress lines, and save the weights there,
 4. pull the weights file back with `mpremote cp`,
 5. on the host, load it into the NumPy mirror, run the same test sequence and
-   check the outputs equal the board's, bit for bit.
+   check the outputs equal the board's, bit for bit; then replay the board's
+   training in the mirror (same seed, data, optimizer, validation, patience,
+   restore_best) and check the weights file it writes equals the board's, byte
+   for byte.
 """
 import ast
+import binascii
 import shutil
 import subprocess
 import sys
@@ -22,6 +26,10 @@ import numpy as np
 from .. import paths
 from ..board import device, vboard
 from ..interop import weights_io
+from ..mirror import optim as m_optim
+from ..mirror.model import Model as MirrorModel
+from ..mirror.rng import Rng
+from ..mirror.train import Trainer as MirrorTrainer
 
 APP = "demo_train.py"        # in examples/
 
@@ -82,8 +90,37 @@ def run(port, build):
     print("    host  outputs (Q8.8): %s" % host)
     if host != outputs:
         raise SystemExit("MISMATCH: the mirror does not reproduce the board")
+    replayed, epochs = replay_training()
+    board_bytes = local.read_bytes()
+    print("    training replayed in the mirror: %d epochs; its weights file: %d bytes, CRC32 0x%08x"
+          % (epochs, len(replayed), binascii.crc32(replayed[:-4])))
+    if replayed != board_bytes:
+        raise SystemExit("MISMATCH: the mirror's replayed training does not write the board's weights file")
+    print("RESULT training bit-exact: the mirror's replay writes the board's %d-byte weights file byte for byte"
+          % len(board_bytes))
     print("RESULT bit-exact: the NumPy mirror reproduces all %d board outputs; model %s; %.0f s"
           % (len(host), ", ".join("%s %d" % (l["kind"], l["hidden"]) for l in desc["layers"]), time.time() - t0))
+
+
+def replay_training():
+    """The board's training (examples/demo_train.py, from its constants) in the NumPy mirror:
+    -> (the weights file's bytes, epochs run)."""
+    c = app_constant
+    pairs, xor = c("PAIRS"), c("XOR")
+    rng = Rng(c("DATA_SEED"))
+
+    def sequences(n, steps):
+        out = []
+        for _ in range(n):
+            k = [rng.randbelow(4) for _ in range(steps)]
+            out.append(([pairs[i] for i in k], [xor[i] for i in k]))
+        return out
+    train, val = sequences(c("N_TRAIN"), c("STEPS")), sequences(c("N_VAL"), c("STEPS"))
+    model = MirrorModel(c("DESC"), c("SEED"))
+    trainer = MirrorTrainer(model, loss="mse", optimizer=m_optim.Adam(lr=c("LR")))
+    hist = trainer.fit(train, c("EPOCHS"), batch_size=c("BATCH"), val=val, patience=c("PATIENCE"),
+                       restore_best=True)
+    return weights_io.encode(c("DESC"), model.params), len(hist)
 
 
 def main(port=None, heap=131072):

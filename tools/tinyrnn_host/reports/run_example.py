@@ -1,34 +1,33 @@
-"""Run an example on the MicroPython VM under a heap cap, the way a board runs it.
+"""Run an example as the plain program a board runs, on both MicroPythons.
 
-    tinyrnn examples gru_xor [--heap 65536] [--source]     (a name from examples/, or a path)
-    tinyrnn examples                                       (all of them: make examples)
+    tinyrnn examples gru_xor [--heap 98304] [--source] [--vm-only | --unix-only] [--min-heap]
+    tinyrnn examples                  (all of them: make examples)
 
-lib/ is loaded as .mpy compiled by mpy-cross, as a deploy does. The example's
-run() generator yields once per epoch; the runner drives it with one top-level
-call per epoch, so the VM's GC runs between epochs as a board's would during
-the run (this VM build collects only between top-level calls). Prints the
-example's output, wall time, and the heap high-water mark: the largest
-gc.mem_alloc() seen at the end of an epoch, before that epoch's garbage was
-collected -- the heap the run needs. The run fails if the heap had to grow past
-the cap.
+Each example is a plain script (no generator, no hooks): it is run as is, the way
+`mpremote run examples/gru_xor.py` runs it on a board, with lib/ as .mpy:
+
+1. on the **unix port** under the example's hard heap cap (`-X heapsize`, real GC
+   in the middle of work as on a board; viper kernels; 64-bit objects, so a 32-bit
+   board needs less). The figure: it ran to its RESULT under that cap. --min-heap
+   also finds the smallest cap it runs under (in 4 KB steps).
+2. on the **WebAssembly VM** in one run: this VM grows its heap and collects only
+   between top-level calls, so the whole run's allocation stays on the heap; its
+   high-water mark (the largest gc.mem_alloc(), here at the end) and whether it
+   stayed within the cap are reported.
 """
 import pathlib
 import time
 
 from .. import paths
-from ..board import mpvm
+from ..board import mpunix, mpvm
 
-CAPS = {"gru_xor": 65536, "lstm_sine": 65536, "digits": 131072}
+# hard caps on the unix port (64-bit objects; the library as .mpy, viper kernels)
+CAPS = {"gru_xor": 131072, "lstm_sine": 131072, "digits": 131072}
+STEP = 4096
 
 
-def run_example(path, heap, mpy=True, echo=True):
-    """-> (VMResult, seconds). Raises mpvm.HeapCapExceeded / MicroPythonError."""
-    path = pathlib.Path(path)
-    setup = ("import sys\nsys.path.insert(0, '/examples')\nimport %s as _ex\n_g = _ex.run()\n" % path.stem)
-    t0 = time.time()
-    res = mpvm.run_vm(setup, heap_bytes=heap, mpy=mpy, extra_dirs=[(path.parent, "/examples")],
-                      loop="next(_g)", echo=echo)
-    return res, time.time() - t0
+class ExampleFailed(Exception):
+    """The example raised, or printed no RESULT line."""
 
 
 def example_path(name):
@@ -39,23 +38,90 @@ def example_path(name):
     return path
 
 
-def main(examples=(), heap=None, source=False):
+def results(stdout):
+    """The example's RESULT lines as dicts of their key=value fields."""
+    return [dict(f.split("=", 1) for f in line.split()[2:])
+            for line in stdout.splitlines() if line.startswith("RESULT")]
+
+
+def on_unix(path, heap, mpy=True, echo=False):
+    """-> (stdout, seconds) of the example on the unix port under a hard cap; raises ExampleFailed."""
+    t0 = time.time()
+    res = mpunix.run_unix(path.read_text(), heap_bytes=heap, mpy=mpy, check=False, echo=echo)
+    if res.error or not results(res.stdout):
+        raise ExampleFailed("%s on the unix port under %d bytes: %s" % (path.name, heap, (res.error or res.stdout)[-600:]))
+    return res.stdout, time.time() - t0
+
+
+def min_heap(path, hi, mpy=True):
+    """The smallest cap (a multiple of STEP) the example runs under on the unix port."""
+    lo = STEP
+    while lo < hi:
+        mid = (lo + hi) // 2 // STEP * STEP
+        try:
+            on_unix(path, mid, mpy)
+            hi = mid
+        except ExampleFailed:
+            lo = mid + STEP
+    return hi
+
+
+def on_vm(path, cap, mpy=True, echo=False):
+    """-> (VMResult, seconds): the example in ONE run on the VM; its heap may grow (reported)."""
+    setup = "import sys\nsys.path.insert(0, '/examples')\n"
+    t0 = time.time()
+    res = mpvm.run_vm(setup + path.read_text(), heap_bytes=cap, mpy=mpy, allow_growth=True, echo=echo,
+                      extra_dirs=[(path.parent, "/examples")])
+    if not results(res.stdout):
+        raise ExampleFailed("%s on the VM: no RESULT line:\n%s" % (path.name, res.stdout[-600:]))
+    return res, time.time() - t0
+
+
+def vm_peak(res):
+    """The VM run's heap high-water mark: the largest gc.mem_alloc() (the run frees nothing)."""
+    return max(res.peak_alloc, res.heap_end if res.heap_grew else 0)
+
+
+def main(examples=(), heap=None, source=False, vm=True, unix=True, find_min=False):
     """`tinyrnn examples`: run the examples named (default: all, each under its cap); exit code."""
     files = [example_path(e) for e in examples] or [paths.examples() / (name + ".py") for name in CAPS]
     rows = []
     for path in files:
-        cap = heap or CAPS.get(path.stem, mpvm.DEFAULT_HEAP)
-        print("== %s on MicroPython (VM), heap cap %d bytes" % (path.name, cap))
-        try:
-            res, secs = run_example(path, cap, mpy=not source)
-        except mpvm.HeapCapExceeded as e:
-            print("FAIL:", e)
-            return 1
-        print("-- %s: %.1f s wall, %d epochs driven, heap high-water %d bytes, fits the %d-byte cap"
-              % (path.name, secs, res.loops, res.peak_alloc, cap))
-        rows.append((path.stem, secs, res.peak_alloc, cap))
-    if len(rows) > 1:
-        print("\n%-10s %10s %16s %10s" % ("example", "wall s", "heap high-water", "cap"))
-        for name, secs, peak, cap in rows:
-            print("%-10s %10.1f %16d %10d" % (name, secs, peak, cap))
+        cap = heap or CAPS.get(path.stem, mpunix.DEFAULT_HEAP)
+        row = {"name": path.stem, "cap": cap}
+        if unix:
+            print("== %s on the unix port (MicroPython %s), hard heap cap %d bytes, lib as %s"
+                  % (path.name, mpunix.PACKAGE.split("==")[1], cap, ".py" if source else ".mpy"))
+            try:
+                out, secs = on_unix(path, cap, not source, echo=True)
+            except ExampleFailed as e:
+                print("FAIL:", e)
+                return 1
+            row.update(unix_s=secs, unix=results(out))
+            if find_min:
+                row["min"] = min_heap(path, cap, not source)
+                print("-- smallest hard cap it runs under: %d bytes" % row["min"])
+            print("-- %s: %.1f s wall, ran under the %d-byte hard cap" % (path.name, secs, cap))
+        if vm:
+            print("== %s on the WebAssembly VM, one run, heap starts at %d bytes" % (path.name, cap))
+            res, secs = on_vm(path, cap, not source, echo=not unix)
+            peak = vm_peak(res)
+            row.update(vm_s=secs, vm=results(res.stdout), vm_peak=peak, vm_fits=not res.heap_grew)
+            print("-- %s: %.1f s wall, heap high-water %d bytes: %s the %d-byte cap"
+                  % (path.name, secs, peak, "within" if not res.heap_grew else "OVER (the heap grew)", cap))
+        rows.append(row)
+    table(rows)
     return 0
+
+
+def table(rows):
+    print("\n%-10s %12s %9s %12s %9s %17s" % ("example", "unix cap", "unix ms", "unix min", "VM ms", "VM high-water"))
+    for r in rows:
+        ms = [";".join(x.get("ms", "-") for x in r.get(k, [])) or "-" for k in ("unix", "vm")]
+        print("%-10s %12s %9s %12s %9s %17s" % (r["name"], r["cap"] if "unix" in r else "-", ms[0],
+                                               r.get("min", "-"), ms[1], r.get("vm_peak", "-")))
+    for r in rows:
+        for where in ("unix", "vm"):
+            for x in r.get(where, []):
+                print("%s %s: %s" % (r["name"], where, " ".join("%s=%s" % kv for kv in sorted(x.items()))))
+

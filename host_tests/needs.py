@@ -1,0 +1,29 @@
+"""What the host tests need that `make setup` installs (all pinned): missing is a
+failure, never a skip (a skipped test proves nothing, and would hide a broken setup)."""
+import os
+import shutil
+
+import pytest
+
+from tinyrnn_host import paths
+
+
+def fail(what):
+    pytest.fail("%s is missing: `make setup` installs it (pinned; a missing pinned dependency fails, "
+                "it does not skip)" % what, pytrace=False)
+
+
+def node():
+    """Node.js and the pinned MicroPython WebAssembly build (tools/node_modules)."""
+    if shutil.which("node") is None and not os.environ.get("VBOARD_NODE"):
+        fail("Node.js")
+    if paths.node_modules() is None:
+        fail("the MicroPython WebAssembly build (tools/node_modules)")
+
+
+def mpremote_mip():
+    try:
+        import mpremote.mip as mip
+    except ImportError:
+        fail("mpremote (requirements-dev.txt)")
+    return mip
