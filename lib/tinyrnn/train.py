@@ -407,10 +407,20 @@ class Trainer:
         (restore_best: then go back to the best weights). schedule: optim.StepDecay/ExpDecay.
         Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val).
         Every argument and every sequence is checked before the first update."""
+        self._check_fit(dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
+                        callback, verbose)
+        # a plain loop, not the epochs() generator: a generator's frame is one more heap block
         history = []
-        for _, loss, vloss in self.epochs(dataset, epochs, batch_size, shuffle, val, patience,
-                                          restore_best, schedule, callback, verbose):
-            history.append((loss, vloss))
+        run = self._start()
+        try:
+            for epoch in range(epochs):
+                stop = self._epoch(run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
+                                   restore_best, schedule, callback, verbose)
+                history.append((run[6], run[7]))
+                if stop:
+                    break
+        finally:
+            self.opt.lr = run[1]
         return history
 
     def epochs(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
@@ -419,6 +429,13 @@ class Trainer:
         checked here, before it starts. At every yield the trainer is consistent: the
         optimizer's lr is its own (a schedule sets it per epoch), and with restore_best the
         model and master weights are the best so far, so a loop may simply break."""
+        self._check_fit(dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
+                        callback, verbose)
+        return self._epochs(dataset, epochs, batch_size, shuffle, val, patience, restore_best,
+                            schedule, callback, verbose)
+
+    def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
+                   callback, verbose):
         self._check_data(dataset, "dataset")
         check_int(epochs, "epochs", 1)
         check_int(batch_size, "batch_size", 1)
@@ -435,69 +452,88 @@ class Trainer:
         if callback is not None and not callable(callback):
             bad_type("callback", "callable", callback)
         check_flag(verbose, "verbose")
-        return self._epochs(dataset, epochs, batch_size, shuffle, val, patience, restore_best,
-                            schedule, callback, verbose)
 
     def _epochs(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
                 schedule, callback, verbose):
-        n = len(dataset)
-        order = list(range(n))
-        lr0 = self.opt.lr
-        best = None
-        best_w = None           # restore_best: the best master weights so far
-        parked = False          # True while self.master IS best_w's array (at a yield)
-        waited = 0
-        self.take_loss()
+        run = self._start()
         try:
             for epoch in range(epochs):
-                if parked:      # back to the weights being trained
-                    self.master, best_w = best_w, self.master
-                    self._sync_to_model()
-                    parked = False
-                if schedule is not None:
-                    self.opt.lr = schedule.lr(lr0, epoch)
-                if shuffle:
-                    self.rng.shuffle(order)
-                k = 0
-                while k < n:
-                    xs, ys = dataset[order[k]]
-                    self.accumulate(xs, ys, check=False)
-                    k += 1
-                    if k % batch_size == 0 or k == n:
-                        self.update()
-                self.opt.lr = lr0
-                loss = self.take_loss()
-                vloss = self.evaluate(val) if val is not None else None
-                if verbose:
-                    print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, fixed_str(loss, 8),
-                                                     "" if vloss is None else " val " + fixed_str(vloss, 8)))
-                stop = callback is not None and callback(epoch, loss, vloss)
-                improved = False
-                if not stop and patience is not None:
-                    score = loss if vloss is None else vloss
-                    if best is None or score < best:
-                        best = score
-                        waited = 0
-                        improved = True
-                        if restore_best:
-                            if best_w is None:
-                                best_w = array("i", self.master)
-                            else:
-                                for i in range(self.n):
-                                    best_w[i] = self.master[i]
-                    else:
-                        waited += 1
-                        if waited >= patience:
-                            if verbose:
-                                print("early stop: no improvement for %d epochs" % patience)
-                            stop = True
-                if best_w is not None and not improved:
-                    # the model and master show the best weights at the yield (restore_best)
-                    self.master, best_w = best_w, self.master
-                    self._sync_to_model()
-                    parked = True
-                yield epoch, loss, vloss
+                stop = self._epoch(run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
+                                   restore_best, schedule, callback, verbose)
+                yield epoch, run[6], run[7]
                 if stop:
                     break
         finally:
-            self.opt.lr = lr0
+            self.opt.lr = run[1]
+
+    def _start(self):
+        # what an epoch carries to the next: [order, lr0, best, best_w, parked, waited, loss, vloss]
+        self.take_loss()
+        return [None, self.opt.lr, None, None, False, 0, 0, None]
+
+    def _epoch(self, run, epoch, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
+               schedule, callback, verbose):
+        """One epoch of fit(): train, evaluate, report, callback, patience. Returns True to stop.
+        Leaves the trainer consistent (its own lr; with restore_best, the best weights in place)."""
+        n = len(dataset)
+        if run[0] is None:
+            run[0] = list(range(n))
+        order = run[0]
+        lr0 = run[1]
+        best = run[2]
+        best_w = run[3]         # restore_best: the best master weights so far
+        parked = run[4]         # True while self.master IS best_w's array (between epochs)
+        waited = run[5]
+        if parked:              # back to the weights being trained
+            self.master, best_w = best_w, self.master
+            self._sync_to_model()
+            parked = False
+        if schedule is not None:
+            self.opt.lr = schedule.lr(lr0, epoch)
+        if shuffle:
+            self.rng.shuffle(order)
+        k = 0
+        while k < n:
+            xs, ys = dataset[order[k]]
+            self.accumulate(xs, ys, check=False)
+            k += 1
+            if k % batch_size == 0 or k == n:
+                self.update()
+        self.opt.lr = lr0
+        loss = self.take_loss()
+        vloss = self.evaluate(val) if val is not None else None
+        if verbose:
+            print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, fixed_str(loss, 8),
+                                             "" if vloss is None else " val " + fixed_str(vloss, 8)))
+        stop = callback is not None and callback(epoch, loss, vloss)
+        improved = False
+        if not stop and patience is not None:
+            score = loss if vloss is None else vloss
+            if best is None or score < best:
+                best = score
+                waited = 0
+                improved = True
+                if restore_best:
+                    if best_w is None:
+                        best_w = array("i", self.master)
+                    else:
+                        for i in range(self.n):
+                            best_w[i] = self.master[i]
+            else:
+                waited += 1
+                if waited >= patience:
+                    if verbose:
+                        print("early stop: no improvement for %d epochs" % patience)
+                    stop = True
+        if best_w is not None and not improved:
+            # between epochs the model and master show the best weights (restore_best)
+            self.master, best_w = best_w, self.master
+            self._sync_to_model()
+            parked = True
+        run[2] = best
+        run[3] = best_w
+        run[4] = parked
+        run[5] = waited
+        run[6] = loss
+        run[7] = vloss
+        return stop

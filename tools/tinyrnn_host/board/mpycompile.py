@@ -222,6 +222,18 @@ def _sha256(path):
     return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
+def compile_file(py, dst, name, arch=None, compiler=None):
+    """One module to one .mpy (`name`: the source name it records; native code for `arch`)."""
+    compiler = compiler or default_compiler()
+    dst = pathlib.Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [compiler.path, *(["-march=%s" % arch] if arch and is_native(py) else []), "-s", name, "-o", str(dst), str(py)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0 or not dst.exists():
+        raise DeviceError("mpy-cross failed on %s:\n%s" % (py, (proc.stdout + proc.stderr).strip()))
+    return dst
+
+
 def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix="", cache=False,
                  skip_failed_native=False, compiled=None):
     """Compile every .py under src_dir into out_dir (same layout, X.py -> X.mpy); returns out_dir.

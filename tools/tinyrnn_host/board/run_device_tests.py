@@ -8,8 +8,9 @@ code): each test function runs as its own top-level call (so the GC runs
 between tests, as on a board) in one interpreter whose heap starts at --heap
 bytes; a file whose tests made the heap grow past that cap fails.
 unix, the unix port (64-bit objects, viper): one fresh interpreter per test
-file under `-X heapsize=--heap`, a hard cap with a real GC running mid-work,
-the library compiled for arch x64 so the viper modules are native.
+function under `-X heapsize=--heap`, a hard cap with a real GC running mid-work,
+the library compiled for arch x64 so the viper modules are native, and the test
+file and harness compiled to .mpy as well.
 On both the library is .mpy compiled by mpy-cross, as a deploy does (--source:
 as .py). A file passes on a runtime when its PASS count equals the number of
 test_* functions it defines and nothing failed. The unix port comes from the
@@ -23,21 +24,18 @@ file starts from a fresh heap).
 """
 import ast
 import os
+import pathlib
 import re
 import tempfile
 
 from .. import paths
-from . import deploy, device, mpunix, mpvm
+from . import deploy, device, mpunix, mpvm, mpycompile
 
 HEADER = ("import sys, micropython\n"
           "print('MicroPython', sys.version, '|', sys.implementation)\n"
           "from tinyrnn import kernels\n"
           "print('KERNELS', kernels.name())\n")
-# Files that do not fit the cap on the unix port yet, and the hard cap they run under
-# there instead, printed on every run: its objects are 64-bit (a board's 32-bit), and
-# test_train.py, which imports every optimizer, fails 2 of 6 tests at 68 KB and passes
-# at 72 KB (measured with `tinyrnn device-test test_train --runtime unix --heap N`).
-UNIX_HEAP_NEEDS = {"test_train": 76 * 1024}
+
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
 
 
@@ -99,21 +97,31 @@ def run_on_vm(path, heap, mpy):
 
 
 def run_on_unix(path, heap, lib, timeout=600):
-    """One fresh unix-port interpreter for the file, under a hard heap cap."""
+    """Each test function in a fresh unix-port interpreter under a hard heap cap (as the VM
+    runs each as its own top-level call), the test file and harness compiled to .mpy as
+    the library is: what a board program deployed as .mpy would hold."""
     names = test_functions(path)
-    cap = max(heap, UNIX_HEAP_NEEDS.get(path.stem, 0))
-    if cap != heap:
-        print("heap: %s runs under a %d-byte cap on the unix port, not %d (it does not fit there yet)"
-              % (path.name, cap, heap))
-    script = ("import harness, tinyrnn\nimport %s as _m\nfor _n in %r:\n    harness.run_one(_m, _n)\n"
-              "print('KERNELS', tinyrnn.KERNELS)\n" % (path.stem, names))
-    res = mpunix.run_unix(script, heap_bytes=cap, compiled_lib=lib, mpy=lib is not None,
-                          extra_dirs=[path.parent], check=False, echo=True, timeout=timeout)
-    passed, failed = count(res.stdout)
-    if res.error:
-        print("FAIL %s: error outside a test:\n%s" % (path.name, res.error))
-        failed += 1
-    failed += verdict(path, "unix", names, passed, failed, res.stdout)
+    with tempfile.TemporaryDirectory(prefix="device-test-") as tests:
+        if lib is not None:
+            for f in (path, path.parent / "harness.py"):
+                mpycompile.compile_file(f, pathlib.Path(tests) / (f.stem + ".mpy"), f.name)
+        else:
+            tests = path.parent
+        out = []
+        passed = failed = 0
+        for name in names:
+            script = ("import harness, tinyrnn\nimport %s as _m\nharness.run_one(_m, %r)\n"
+                      "print('KERNELS', tinyrnn.KERNELS)\n" % (path.stem, name))
+            res = mpunix.run_unix(script, heap_bytes=heap, compiled_lib=lib, mpy=lib is not None,
+                                  extra_dirs=[tests], check=False, echo=True, timeout=timeout)
+            p, f = count(res.stdout)
+            if res.error:
+                print("FAIL %s %s: error outside the test:\n%s" % (path.name, name, res.error))
+                f += 1
+            passed += p
+            failed += f
+            out.append(res.stdout)
+    failed += verdict(path, "unix", names, passed, failed, "".join(out))
     return passed, failed
 
 
