@@ -163,7 +163,7 @@ def run_runtime(runtime, files, heap, source, timeout):
                 lib = mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
             head = mpunix.run_unix(HEADER, heap_bytes=heap, compiled_lib=lib, mpy=not source)
             print("== runtime unix: the unix port, %s" % head.stdout.splitlines()[0])
-            print("heap cap: -X heapsize=%d (hard: MemoryError past it, a real GC); one interpreter per file; "
+            print("heap cap: -X heapsize=%d (hard: MemoryError past it, a real GC); one interpreter per test; "
                   "lib as %s" % (heap, ".py source" if source else ".mpy (mpy-cross -march=%s)" % mpunix.ARCH))
         print("kernels available: %s" % kernels_used(head.stdout))
         total_p = total_f = 0
