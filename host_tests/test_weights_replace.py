@@ -250,7 +250,7 @@ def test_deploy_after_a_cut_replace_keeps_the_only_good_copy(tmp_path, monkeypat
     """A cut between FAT's remove and rename left only model.bin.tmp (complete, B). The next
     deploy is cut too, half way through its upload to model.bin.tmp: the board must still
     load B, because deploy first made the leftover .tmp model.bin again (weights.recover)."""
-    from tinyrnn_host.board import deploy, vboard
+    from tinyrnn_host.board import deploy, vboard, weights_upload
     files = {}
     for name, seed in (("A", 1), ("B", 2), ("C", 3)):
         weights.save(Model(DESC, seed=seed), str(tmp_path / (name + ".bin")))
@@ -267,7 +267,7 @@ def test_deploy_after_a_cut_replace_keeps_the_only_good_copy(tmp_path, monkeypat
             (flash / remote).write_bytes(pathlib.Path(local).read_bytes()[:100])
             raise deploy.DeployError("power cut during the upload")
 
-        monkeypatch.setattr(deploy, "copy_to_board", cut_upload)
+        monkeypatch.setattr(weights_upload, "copy_to_board", cut_upload)
         with pytest.raises(deploy.DeployError, match="power cut"):
             deploy.deploy(port, weights=tmp_path / "C.bin", weights_name="model.bin", build_dir=tmp_path / "mpy",
                           out=quiet)

@@ -194,8 +194,11 @@ class Trainer:
                 "%s=%r: a class target must be an int in 0..%d" % (name if t < 0 else "ys[%d]" % t, y, O - 1))
 
     def _check_data(self, data, name):
-        # a dataset: a non-empty list or tuple of (xs, ys) pairs, each checked
-        check_seq(data, name)
+        # a dataset: a non-empty list or tuple of (xs, ys) pairs, each checked; or an object
+        # of the program's own with len() and [i] (e.g. recordings read from flash on demand)
+        if not isinstance(data, SEQS) and (isinstance(data, (dict, str, bytes)) or not (
+                hasattr(data, "__len__") and hasattr(data, "__getitem__"))):
+            check_seq(data, name)
         if not len(data):
             raise ValueError("%s is empty" % name)
         for i in range(len(data)):
