@@ -113,10 +113,10 @@ except ImportError:             # a port built without it: the same CRC, bit by 
 class Crc:
     """CRC32 (binascii.crc32) of a stream of ints, each as 4 little-endian bytes (int32):
     a real checksum, so a changed, missing or swapped value changes it. Values are
-    buffered 256 at a time: the CRC passes 2^30, a long int on a 32-bit board, so a
-    board allocates once per 256 values, not once per value. The host computes the
-    same number over numpy '<i4' bytes (host_tests/test_device_goldens.py). (64 at a time:
-    a small buffer, so the checksum itself barely moves a test's heap figure.)"""
+    buffered 64 at a time: the CRC passes 2^30, a long int on a 32-bit board, so a
+    board allocates once per 64 values, not once per value, and the buffer is small
+    enough not to move a test's heap figure. The host computes the same number over
+    numpy '<i4' bytes (host_tests/test_device_goldens.py)."""
 
     def __init__(self):
         from array import array
