@@ -12,7 +12,10 @@ the conservative test. The library goes to a folder on MICROPYPATH, compiled to
 .mpy as a deploy compiles it for this port (arch x64: the viper modules native),
 or as .py sources with mpy=False. Each run starts a fresh interpreter in a
 temporary folder (its working directory, where `files` are written and `collect`
-read back).
+read back). Every path the interpreter sees is short and relative (`../lib`, as a
+board's `/lib`): a module's __file__ is interned in the heap, so a long temporary
+folder would cost heap and make a figure depend on where the machine keeps its
+temporary files.
 """
 import os
 import pathlib
@@ -90,7 +93,8 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
         tmp = pathlib.Path(tmp)
         src = pathlib.Path(lib_dir or paths.board_lib())
         if compiled_lib:
-            lib = pathlib.Path(compiled_lib)
+            lib = tmp / "lib"
+            lib.symlink_to(pathlib.Path(compiled_lib).resolve(), target_is_directory=True)
         elif mpy:
             lib = compiled_lib_dir(tmp / "lib", src)
         else:
@@ -103,9 +107,12 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.write_bytes(data)
         (tmp / "script.py").write_text(script)
-        env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(lib)] + [str(pathlib.Path(d).resolve())
-                                                                          for d in extra_dirs]))
-        cmd = [exe, "-X", "heapsize=%d" % int(heap_bytes), str(tmp / "script.py")]
+        search = ["../lib"]
+        for i, d in enumerate(extra_dirs):
+            (tmp / ("x%d" % i)).symlink_to(pathlib.Path(d).resolve(), target_is_directory=True)
+            search.append("../x%d" % i)
+        env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
+        cmd = [exe, "-X", "heapsize=%d" % int(heap_bytes), "../script.py"]
         proc = subprocess.Popen(cmd, cwd=str(work), env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         chunks = []
