@@ -1,6 +1,7 @@
 # Activation tables on the board: fixed points, symmetry, monotonicity, and a
 # CRC32 of the outputs for all 65,536 inputs against the NumPy mirror's (host_tests/test_device_goldens.py).
 import harness
+import measure
 from harness import eq
 from tinyrnn import act
 
@@ -8,7 +9,7 @@ GOLDEN = {'sigmoid': 2594818989, 'tanh': 3063648401, 'exp': 936912301}
 
 
 def full_digest(fn):
-    h = harness.Crc()
+    h = measure.Crc()
     q = -32768
     while q < 32768:
         h.add(fn(q))
@@ -43,7 +44,7 @@ def test_symmetry_and_monotonic():
 
 def test_no_allocation():
     f = act.tanh
-    eq(harness.alloc_bytes(lambda: f(1000), 500), 0, "tanh allocates")
+    eq(measure.alloc_bytes(lambda: f(1000), 500), 0, "tanh allocates")
 
 
 def test_digest_sigmoid():

@@ -1,7 +1,7 @@
 # The two kernel bodies on the board: which one runs, that they agree step by step,
 # and that steady-state inference allocates nothing with the heap locked, with
 # ordinary and extreme values (weights and inputs at the Q8.8 rails). Training:
-# test_kernels_train.py.
+# test_kernels_train.py and test_train_locked.py.
 import sys
 from array import array
 

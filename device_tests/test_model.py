@@ -4,6 +4,7 @@
 from array import array
 
 import harness
+import measure
 from harness import eq, expect_error
 from tinyrnn.model import Model
 from tinyrnn.rng import Rng
@@ -25,7 +26,7 @@ def run_digest(name):
     r = Rng(5)
     n = m.n_inputs
     x = array("h", bytes(2 * n))
-    h = harness.Crc()
+    h = measure.Crc()
     for _ in range(STEPS):
         for j in range(n):
             x[j] = r.randint(-768, 768)       # +-3.0
@@ -57,14 +58,14 @@ def test_gru_8_32_1_step_allocates_nothing():
     x = array("h", [256, -128, 64, 0, 300, -300, 17, 99])
     m.step(x)
     step = m.step
-    eq(harness.alloc_bytes(lambda: step(x), 1000), 0, "bytes allocated by 1,000 steps")
+    eq(measure.alloc_bytes(lambda: step(x), 1000), 0, "bytes allocated by 1,000 steps")
 
 
 def test_lstm_and_softmax_step_allocate_nothing():
     m = Model(CASES["lstm"], seed=3)
     x = array("h", [256, -128])
     step = m.step
-    eq(harness.alloc_bytes(lambda: step(x), 200), 0, "bytes allocated by 200 steps")
+    eq(measure.alloc_bytes(lambda: step(x), 200), 0, "bytes allocated by 200 steps")
 
 
 def test_reset_and_run():

@@ -4,6 +4,7 @@
 from array import array
 
 import harness
+import measure
 from harness import eq, expect_error
 from tinyrnn import q88
 from tinyrnn.rng import Rng
@@ -25,7 +26,7 @@ def op_digest(name):
     r = Rng(2024)
     fn = getattr(q88, name)
     vecs = [(array("h", [0] * n), array("h", [0] * n)) for n in range(9)]
-    h = harness.Crc()
+    h = measure.Crc()
     i = 0
     while i < N_OPS:
         a = operand(r)

@@ -1,5 +1,6 @@
 # The library PRNG on the board: the same stream as the NumPy mirror, no allocation per draw.
 import harness
+import measure
 from harness import eq, expect_error
 from tinyrnn.rng import Rng
 
@@ -16,7 +17,7 @@ def test_first_draws():
 
 def test_randbelow_stream():
     r = Rng(SEED)
-    h = harness.Crc()
+    h = measure.Crc()
     for _ in range(N_DRAWS):
         h.add(r.randbelow(1000))
     eq(h.value(), GOLDEN_RANDBELOW, "randbelow CRC32")
@@ -49,8 +50,8 @@ def test_errors():
 
 def test_no_allocation():
     r = Rng(3)
-    eq(harness.alloc_bytes(r.next16, 1000), 0, "next16 allocates")
-    eq(harness.alloc_bytes(lambda: r.getrandbits(30), 1000), 0, "getrandbits(30) allocates")
+    eq(measure.alloc_bytes(r.next16, 1000), 0, "next16 allocates")
+    eq(measure.alloc_bytes(lambda: r.getrandbits(30), 1000), 0, "getrandbits(30) allocates")
 
 
 if __name__ == "__main__":

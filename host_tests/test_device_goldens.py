@@ -24,7 +24,7 @@ def constant(filename, name):
 
 
 def digest(values):
-    """binascii.crc32 of the values as little-endian int32: harness.Crc on the board."""
+    """binascii.crc32 of the values as little-endian int32: measure.Crc on the board."""
     return binascii.crc32(np.asarray(values, dtype=np.int64).ravel().astype("<i4").tobytes())
 
 

@@ -10,15 +10,15 @@ bytes; a file whose tests made the heap grow past that cap fails.
 unix, the unix port (64-bit objects, viper): one fresh interpreter per test
 function under `-X heapsize=--heap`, a hard cap with a real GC running mid-work,
 the library compiled for arch x64 so the viper modules are native, and the test
-file and harness compiled to .mpy as well.
+file and its support modules (harness, measure) compiled to .mpy as well.
 On both the library is .mpy compiled by mpy-cross, as a deploy does (--source:
 as .py). A file passes on a runtime when its PASS count equals the number of
 test_* functions it defines and nothing failed. The unix port comes from the
 pinned wheel (requirements-dev.txt); where it is missing, one line says so, and
 under CI=true that is a failure.
 With --port, the same files go through the real `mpremote`: lib/tinyrnn (as
-.mpy matched to the board by board/deploy.py, or as .py with --source) and
-harness.py go to the board's /lib, uploading only files that changed, then
+.mpy matched to the board by board/deploy.py, or as .py with --source),
+harness.py and measure.py go to the board's /lib, uploading only files that changed, then
 each test file is `mpremote run` (mpremote soft-resets the board first, so each
 file starts from a fresh heap).
 """
@@ -37,6 +37,7 @@ HEADER = ("import sys, micropython\n"
           "print('KERNELS', kernels.name())\n")
 
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
+SUPPORT = ("harness.py", "measure.py")      # the modules test files import from device_tests/
 
 
 def test_files(names):
@@ -98,12 +99,12 @@ def run_on_vm(path, heap, mpy):
 
 def run_on_unix(path, heap, lib, timeout=600):
     """Each test function in a fresh unix-port interpreter under a hard heap cap (as the VM
-    runs each as its own top-level call), the test file and harness compiled to .mpy as
+    runs each as its own top-level call), the test file and support modules compiled to .mpy as
     the library is: what a board program deployed as .mpy would hold."""
     names = test_functions(path)
     with tempfile.TemporaryDirectory(prefix="device-test-") as tests:
         if lib is not None:
-            for f in (path, path.parent / "harness.py"):
+            for f in [path] + [path.parent / name for name in SUPPORT]:
                 mpycompile.compile_file(f, pathlib.Path(tests) / (f.stem + ".mpy"), f.name)
         else:
             tests = path.parent
@@ -126,10 +127,10 @@ def run_on_unix(path, heap, lib, timeout=600):
 
 
 def install_on_board(port, source=False):
-    """Sync lib/tinyrnn and harness.py to the board's lib folder (only what changed)."""
+    """Sync lib/tinyrnn and the test support modules to the board's lib folder (only what changed)."""
     report = deploy.Report()
     deploy.deploy_lib(deploy.Board(port), report, source=source,
-                      extra_files={"harness.py": paths.device_tests() / "harness.py"})
+                      extra_files={name: paths.device_tests() / name for name in SUPPORT})
     print("board lib: %d uploaded, %d removed, %d unchanged"
           % (len(report.uploaded), len(report.removed), len(report.unchanged)))
 
