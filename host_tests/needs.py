@@ -27,3 +27,10 @@ def mpremote_mip():
     except ImportError:
         fail("mpremote (requirements-dev.txt)")
     return mip
+
+
+def unix_port():
+    """The MicroPython unix port (the `micropython` command of the pinned wheel)."""
+    from tinyrnn_host.board import mpunix
+    if not mpunix.available():
+        fail("the MicroPython unix port (%s)" % mpunix.PACKAGE)

@@ -6,6 +6,7 @@ non-trainable Q8.8). On the unix port (64-bit objects, hard heap cap, real GC):
 a GRU 8-38-1 (5,511 parameters) loads and steps under 64 KB, and a model just
 above the largest size `make sizes` reports does not.
 """
+from tinyrnn_host.board import mpunix
 from tinyrnn_host.reports import sizes
 
 INFERENCE_VM = ["tinyrnn", "tinyrnn._bytecode", "tinyrnn._cell", "tinyrnn._rows", "tinyrnn._tables",
@@ -38,3 +39,13 @@ def test_largest_models_under_64k_on_the_unix_port():
     h = sizes.largest_hidden("gru", lo=38, hi=120)
     assert h >= 38
     assert not sizes.runs_in(sizes.INFER % sizes.cell("gru", h + 4), sizes.CAP), "the bisection found the edge"
+
+
+def test_smallest_cap_is_not_fooled_by_a_non_monotonic_fit():
+    # fits from 10 on, except at 13 and 14 (as a fragmented heap can refuse a block that a
+    # slightly smaller heap had free): the plain bisection lands on 10; the answer is 15
+    fits = lambda c: c >= 10 and c not in (13, 14)       # noqa: E731
+    assert mpunix.smallest_cap(fits, 0, 64, 1, 8) == 15
+    assert mpunix.smallest_cap(lambda c: c >= 10, 0, 64, 1, 8) == 10
+    assert mpunix.smallest_cap(lambda c: c >= 12, 0, 64, 4, 8) == 12
+    assert mpunix.smallest_cap(lambda c: False, 0, 64, 1, 8) is None

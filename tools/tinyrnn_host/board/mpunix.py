@@ -145,3 +145,27 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
     if check and res.error:
         raise MicroPythonError(res.error, stdout)
     return res
+
+
+def smallest_cap(runs, lo, hi, step, band):
+    """The smallest heap cap (a multiple of step, lo < cap <= hi) from which runs(cap) holds at
+    every cap up to band above it; None if it fails at hi. Not a plain bisection: whether a
+    program fits is not monotonic in the cap (the cap moves the collections, so what is freed
+    where; a fragmented heap can refuse a block that a slightly smaller heap had free), so
+    the bisection's answer is checked step by step upwards and moved above any cap that fails."""
+    if not runs(hi):
+        return None
+    while hi - lo > step:            # invariant: runs at hi
+        mid = (lo + hi) // 2 // step * step
+        if mid <= lo:
+            break
+        if runs(mid):
+            hi = mid
+        else:
+            lo = mid
+    while True:
+        bad = [c for c in range(hi + step, hi + band + 1, step) if not runs(c)]
+        if not bad:
+            return hi
+        hi = max(bad) + step
+

@@ -9,7 +9,8 @@ Each example is a plain script (no generator, no hooks): it is run as is, the wa
 1. on the **unix port** under the example's hard heap cap (`-X heapsize`, real GC
    in the middle of work as on a board; viper kernels; 64-bit objects, so a 32-bit
    board needs less). The figure: it ran to its RESULT under that cap. --min-heap
-   also finds the smallest cap it runs under (in 4 KB steps).
+   also finds the smallest cap from which it runs at every cap up to 8 KB above
+   (in 4 KB steps; fitting is not monotonic in the cap, mpunix.smallest_cap).
 2. on the **WebAssembly VM** in one run: this VM grows its heap and collects only
    between top-level calls, so the whole run's allocation stays on the heap; its
    high-water mark (the largest gc.mem_alloc(), here at the end) and whether it
@@ -54,16 +55,15 @@ def on_unix(path, heap, mpy=True, echo=False):
 
 
 def min_heap(path, hi, mpy=True):
-    """The smallest cap (a multiple of STEP) the example runs under on the unix port."""
-    lo = STEP
-    while lo < hi:
-        mid = (lo + hi) // 2 // STEP * STEP
+    """The smallest cap (a multiple of STEP) from which the example runs on the unix port at
+    every cap up to 2 steps above it (mpunix.smallest_cap: fitting is not monotonic)."""
+    def runs(cap):
         try:
-            on_unix(path, mid, mpy)
-            hi = mid
+            on_unix(path, cap, mpy)
+            return True
         except ExampleFailed:
-            lo = mid + STEP
-    return hi
+            return False
+    return mpunix.smallest_cap(runs, 0, hi, STEP, 2 * STEP) or hi
 
 
 def on_vm(path, cap, mpy=True, echo=False):
