@@ -97,6 +97,19 @@ def run_on_vm(path, heap, mpy):
     return passed, failed
 
 
+def unix_script(stem, name):
+    """The script one unix-port interpreter runs for one test function."""
+    return ("import harness, tinyrnn\nimport %s as _m\nharness.run_one(_m, %r)\n"
+            "print('KERNELS', tinyrnn.KERNELS)\n" % (stem, name))
+
+
+def compile_tests(paths_, out_dir):
+    """Test files and the support modules they import, as .mpy in out_dir (for the unix port)."""
+    for f in list(paths_) + [paths.device_tests() / name for name in SUPPORT]:
+        mpycompile.compile_file(f, pathlib.Path(out_dir) / (f.stem + ".mpy"), f.name)
+    return out_dir
+
+
 def run_on_unix(path, heap, lib, timeout=600):
     """Each test function in a fresh unix-port interpreter under a hard heap cap (as the VM
     runs each as its own top-level call), the test file and support modules compiled to .mpy as
@@ -104,16 +117,13 @@ def run_on_unix(path, heap, lib, timeout=600):
     names = test_functions(path)
     with tempfile.TemporaryDirectory(prefix="device-test-") as tests:
         if lib is not None:
-            for f in [path] + [path.parent / name for name in SUPPORT]:
-                mpycompile.compile_file(f, pathlib.Path(tests) / (f.stem + ".mpy"), f.name)
+            compile_tests([path], tests)
         else:
             tests = path.parent
         out = []
         passed = failed = 0
         for name in names:
-            script = ("import harness, tinyrnn\nimport %s as _m\nharness.run_one(_m, %r)\n"
-                      "print('KERNELS', tinyrnn.KERNELS)\n" % (path.stem, name))
-            res = mpunix.run_unix(script, heap_bytes=heap, compiled_lib=lib, mpy=lib is not None,
+            res = mpunix.run_unix(unix_script(path.stem, name), heap_bytes=heap, compiled_lib=lib, mpy=lib is not None,
                                   extra_dirs=[tests], check=False, echo=True, timeout=timeout)
             p, f = count(res.stdout)
             if res.error:
