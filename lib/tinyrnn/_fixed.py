@@ -32,6 +32,8 @@ def parse_fixed(text, frac_bits, name="text"):
     """
     if type(text) is not str:
         raise TypeError("%s must be a decimal string, got %s" % (name, type(text).__name__))
+    if type(frac_bits) is not int or frac_bits < 0 or frac_bits > 30:
+        raise ValueError("parse_fixed: frac_bits=%r is not an int in 0..30" % (frac_bits,))
     s = text.strip()
     neg = False
     if s and s[0] in "+-":

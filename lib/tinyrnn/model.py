@@ -35,6 +35,12 @@ def _act(d, where, default):
     return ACTS.index(a)
 
 
+def _keys(d, where, allowed):
+    for key in d:
+        if key not in allowed:
+            raise ValueError("%s: unknown key %r (it takes %s)" % (where, key, ", ".join(allowed)))
+
+
 def parse(desc):
     """Check a description; return [(kind, n_in, n_out, act index)] for the layers then the head.
 
@@ -42,9 +48,7 @@ def parse(desc):
     """
     if not isinstance(desc, dict):
         raise TypeError("model description must be a dict, got %s" % type(desc).__name__)
-    for key in desc:
-        if key not in ("input", "layers", "head"):
-            raise ValueError("model description: unknown key %r" % (key,))
+    _keys(desc, "model description", ("input", "layers", "head"))
     n = _size(desc, "input", "model description")
     layers = desc.get("layers") or []
     if not isinstance(layers, (list, tuple)):
@@ -62,6 +66,7 @@ def parse(desc):
             raise ValueError("%s: kind %r is not one of %s" % (where, kind, ", ".join(KINDS)))
         if "input" in d and d["input"] != n:
             raise ValueError("%s: input size %r does not match the %d values coming in" % (where, d["input"], n))
+        _keys(d, where, ("kind", "out", "act", "input") if kind == "dense" else ("kind", "hidden", "input"))
         if kind == "dense":
             m = _size(d, "out", where)
             out.append((kind, n, m, _act(d, where, "tanh")))
@@ -77,6 +82,7 @@ def parse(desc):
     if head is not None:
         if not isinstance(head, dict):
             raise ValueError("head: must be a dict like {'out': 1, 'act': 'identity'}")
+        _keys(head, "head", ("out", "act", "input"))
         if "input" in head and head["input"] != n:
             raise ValueError("head: input size %r does not match the %d values coming in" % (head["input"], n))
         if n > MAX_ROW:
@@ -261,8 +267,10 @@ class Model:
 
     def run(self, xs):
         """Step through a sequence (from the current state); return a list of output copies.
-        Every input is checked before the first step."""
+        Every input is checked before the first step; an empty sequence is refused."""
         self.check_inputs(xs, "run: xs")
+        if not len(xs):
+            raise ValueError("run: xs is empty: a sequence needs at least one step")
         out = []
         for x in xs:
             out.append(array("h", self.step(x)))

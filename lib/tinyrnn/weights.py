@@ -155,7 +155,11 @@ def _save(model, path):
     crc = _crc32(h)
     pv = memoryview(model.params)
     n = model.n_params
-    with open(tmp, "wb") as f:
+    try:
+        f = open(tmp, "wb")
+    except OSError as e:     # no such folder, read-only: say which call and which file
+        raise OSError("save: cannot write %r (its folder must exist and be writable): %s" % (path, e))
+    try:
         f.write(h)
         i = 0
         while i < n:
@@ -165,6 +169,11 @@ def _save(model, path):
             crc = _crc32(block, crc)
             i = j
         f.write(struct.pack("<I", crc & 0xFFFFFFFF))
+        f.close()
+    except OSError as e:     # e.g. the flash is full: leave no partial file behind
+        f.close()
+        os.remove(tmp)
+        raise OSError("save: writing %r failed, nothing was replaced: %s" % (path, e))
     _replace(tmp, path)
     return crc & 0xFFFFFFFF
 
