@@ -1,27 +1,31 @@
 """The model on int64 batches: mirrors lib/tinyrnn/model.py (same description,
-same parameter names, layout and seeded initialisation, same state layout)."""
+same parameter names, layout and seeded initialisation, same state layout).
+
+B = batch (sequences side by side), T = time, I = inputs, O = outputs, S = state.
+
+    m = Model({"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 1}}, seed=1)
+    m.reset(batch=4)              # state for 4 sequences
+    y = m.step(x)                 # x (4, 2) Q8.8 ints -> y (4, 1)
+    outs, states = m.run(xs)      # xs (4, T, 2) -> (4, T, 1), (4, T, S), from the current state
+
+Every argument is checked before anything changes, with the board's messages
+(tinyrnn_host.mirror.check): the description by the board's own parse().
+"""
 import math
 
 import numpy as np
 
 from . import cells
+from .check import check_int, parse, q88_array
 from .rng import Rng
 
 GATES = {"elman": 1, "lstm": 4, "gru": 3}
 
 
 def layers(desc):
-    """[(kind, n_in, n_out, act)] for the layers then the head ("head")."""
-    out, n = [], desc["input"]
-    for d in desc.get("layers") or []:
-        if d["kind"] == "dense":
-            out.append(("dense", n, d["out"], d.get("act", "tanh")))
-        else:
-            out.append((d["kind"], n, d["hidden"], None))
-        n = out[-1][2]
-    if desc.get("head") is not None:
-        out.append(("head", n, desc["head"]["out"], desc["head"].get("act", "identity")))
-    return out
+    """[(kind, n_in, n_out, act)] for the layers then the head ("head"); the description
+    is checked as the board checks it (ValueError/TypeError naming the layer and key)."""
+    return parse(desc)
 
 
 def param_shapes(desc):
@@ -60,19 +64,52 @@ class Model:
     labels = None        # the class names of a softmax head a weights file brought, if any
 
     def __init__(self, desc, seed=1, params=None, batch=1):
+        spec = layers(desc)
+        if params is not None:
+            params = check_params(desc, params)
+        elif seed is not None and type(seed) is not int:
+            raise TypeError("seed must be an int or None, got %s" % type(seed).__name__)
+        check_int(batch, "batch", 1)
         self.desc = desc
-        self.spec = layers(desc)
-        self.params = init_params(desc, seed) if params is None else {k: np.asarray(v, np.int64) for k, v in params.items()}
+        self.spec = spec
+        if params is None:      # seed=None: all weights 0 (to be loaded), as on the board
+            params = init_params(desc, seed) if seed is not None else {
+                name: np.zeros(shape, np.int64) for name, shape in param_shapes(desc)}
+        self.params = params
         self.reset(batch)
 
+    @property
+    def n_inputs(self):
+        return self.spec[0][1]
+
+    @property
+    def n_outputs(self):
+        return self.spec[-1][2]
+
+    @property
+    def batch(self):
+        """How many sequences the state holds (reset(batch=) sets it)."""
+        return self.h[0].shape[0]
+
     def reset(self, batch=1):
+        """Clear the state, for `batch` sequences side by side."""
+        check_int(batch, "batch", 1)
         z = lambda n: np.zeros((batch, n), np.int64)  # noqa: E731
         self.h = [z(n_out) for _, _, n_out, _ in self.spec]
         self.c = [z(n_out) if kind == "lstm" else None for kind, _, n_out, _ in self.spec]
 
     def step(self, x):
-        """x (B,I) -> output (B,O)."""
-        x = np.asarray(x, np.int64)
+        """x (B, I) Q8.8 ints -> output (B, O), a new array. B must be the state's batch."""
+        x = self._check_batch(q88_array(x, "step: x", (None, self.n_inputs)), "step: x")
+        return self._step(x)
+
+    def _check_batch(self, x, name):
+        if x.shape[0] != self.batch:
+            raise ValueError("%s holds %d sequences, the state %d: call reset(batch=%d) first"
+                             % (name, x.shape[0], self.batch, x.shape[0]))
+        return x
+
+    def _step(self, x):
         p = self.params
         for l, (kind, _, _, act) in enumerate(self.spec):
             if kind == "head":
@@ -100,13 +137,34 @@ class Model:
         return np.concatenate(parts, axis=1)
 
     def run(self, xs):
-        """xs (B,T,I) -> outputs (B,T,O), states (B,T,S) after every step."""
+        """xs (B, T, I) -> (outputs (B, T, O), states (B, T, S) after every step), from the
+        current state. Every input is checked before the first step; T >= 1."""
+        xs = self._check_batch(q88_array(xs, "run: xs", (None, None, self.n_inputs)), "run: xs")
+        if xs.shape[1] == 0:
+            raise ValueError("run: xs is empty: a sequence needs at least one step")
         outs, states = [], []
         for t in range(xs.shape[1]):
-            outs.append(self.step(xs[:, t]))
+            outs.append(self._step(xs[:, t]))
             states.append(self.state())
         return np.stack(outs, 1), np.stack(states, 1)
 
     def flat_params(self):
         """All parameters in storage order, as lib's `params` array."""
         return np.concatenate([self.params[n].ravel() for n, _ in param_shapes(self.desc)])
+
+
+def check_params(desc, params):
+    """params {name: array} as int64 arrays, after checking they are exactly the model's
+    parameters (names and shapes of param_shapes) with Q8.8 values."""
+    if not isinstance(params, dict):
+        raise TypeError("params must be a dict {name: array}, got %s" % type(params).__name__)
+    shapes = dict(param_shapes(desc))
+    for name in params:
+        if name not in shapes:
+            raise KeyError("params: no parameter %r in this model; have: %s" % (name, ", ".join(shapes)))
+    out = {}
+    for name, shape in shapes.items():
+        if name not in params:
+            raise KeyError("params: %r is missing" % (name,))
+        out[name] = q88_array(params[name], "params[%r]" % name, shape)
+    return out

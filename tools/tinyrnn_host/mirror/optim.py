@@ -4,10 +4,15 @@ Master weights w and gradients g are Q.16, hyperparameters Q.16 ints,
 second moments Q.24, optimizer state saturated at +-S. Every update is applied
 to the whole flat array at once. int64 holds every product exactly, so r16(a * b)
 is computed directly (lib splits it to stay below 2^30; the integer is the same).
+
+Hyperparameters are checked by the board's own constructors (same ranges, same
+messages) before the mirror parses them.
 """
 import math
 
 import numpy as np
+
+from .check import board, check_int
 
 ONE16 = 65536
 S = 2**29 - 1        # optimizer state and normalised steps saturate at +-S
@@ -63,6 +68,7 @@ def step_ratio(m, d):
 
 class SGD:
     def __init__(self, lr="0.01"):
+        board("tinyrnn.optim").SGD(lr)
         self.lr = parse_q16(lr)
 
     def bind(self, n):
@@ -74,6 +80,7 @@ class SGD:
 
 class Momentum:
     def __init__(self, lr="0.01", momentum="0.9"):
+        board("tinyrnn.optim").Momentum(lr, momentum)
         self.lr, self.mu = parse_q16(lr), parse_q16(momentum)
 
     def bind(self, n):
@@ -86,6 +93,7 @@ class Momentum:
 
 class RMSprop:
     def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
+        board("tinyrnn.optim").RMSprop(lr, alpha, eps)
         self.lr, self.alpha, self.eps = parse_q16(lr), parse_q16(alpha), parse_q16(eps) >> 4
 
     def bind(self, n):
@@ -100,6 +108,7 @@ class Adam:
     """w -= a_t * m / (sqrt(v) + eps_t), a_t = min(1, lr sqrt(1 - b2^t) / (1 - b1^t)), eps_t = eps sqrt(1 - b2^t)."""
 
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
+        board("tinyrnn.optim").Adam(lr, beta1, beta2, eps)
         self.lr, self.b1, self.b2 = parse_q16(lr), parse_q16(beta1), parse_q16(beta2)
         self.eps = parse_q16(eps) >> 4
 
@@ -124,9 +133,12 @@ class Adam:
 
 class StepDecay:
     def __init__(self, every, gamma="0.5"):
+        board("tinyrnn.optim").StepDecay(every, gamma)
         self.every, self.gamma = every, parse_q16(gamma)
 
     def lr(self, lr0, epoch):
+        check_int(lr0, "lr0", 1, ONE16)
+        check_int(epoch, "epoch", 0)
         lr = lr0
         for _ in range(epoch // self.every):
             lr = r16(lr * self.gamma)
@@ -135,4 +147,5 @@ class StepDecay:
 
 class ExpDecay(StepDecay):
     def __init__(self, gamma="0.95"):
+        board("tinyrnn.optim").ExpDecay(gamma)
         super().__init__(1, gamma)

@@ -5,6 +5,13 @@ same length, one after another otherwise. Gradient sums saturate at +-G after
 every addition, as lib's accumulators do, so the order of the additions is part
 of the result: the contributions are applied as lib makes them, sequence by
 sequence, window by window, from the last step of a window to its first.
+
+B = batch, T = time, I = inputs, O = outputs. One sequence: xs (T, I), ys (T, O)
+(loss 'mse') or (T,) class indices (loss 'ce'); with targets='last', ys (O,) or one
+class index. accumulate() takes B of them stacked: xs (B, T, I), ys (B, T, O) ...
+A dataset is a list or tuple of (xs, ys) pairs, or any object with len() and [i]
+giving such pairs (recordings read on demand). Every argument and every sequence is
+checked before anything changes, with the board's messages (mirror.check).
 """
 import math
 
@@ -12,7 +19,9 @@ import numpy as np
 
 from . import backward as bw
 from . import cells
-from .model import param_shapes
+from . import optim as _optim
+from .check import _is_int, bad_type, board, check_flag, check_int, q88_array
+from .model import Model, param_shapes
 from .optim import SGD, parse_q16, r16
 from .rng import Rng
 from .tables import NEG_LN
@@ -24,9 +33,20 @@ ERR = 32767          # an output error counts at most this much in the loss figu
 GATES = {"elman": 1, "lstm": 4, "gru": 3}
 
 
+OPTIMIZERS = (_optim.SGD, _optim.Momentum, _optim.RMSprop, _optim.Adam)
+SEQS = (list, tuple, np.ndarray)
+
+
 class Trainer:
+    """Trains a mirror Model as lib's Trainer trains the board's (same arguments; max_steps
+    None: any length, else sequences longer than that are refused as on the board)."""
+
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
-                 stateful=False, clip_value=None, clip_norm=None, weight_decay=None, seed=1):
+                 stateful=False, clip_value=None, clip_norm=None, weight_decay=None, seed=1,
+                 max_steps=None):
+        self._check_args(model, loss, optimizer, targets, window, stateful, clip_value, clip_norm,
+                         weight_decay, seed, max_steps)
+        self.max_steps = max_steps
         self.model = model
         self.loss, self.targets, self.window, self.stateful = loss, targets, window, stateful
         self.clip_value = None if clip_value is None else parse_q16(clip_value)
@@ -44,11 +64,127 @@ class Trainer:
         self.loss_num = 0
         self.loss_den = 0
 
+    # ---- checks: every problem is reported before anything changes -------
+    @staticmethod
+    def _check_args(model, loss, optimizer, targets, window, stateful, clip_value, clip_norm,
+                    weight_decay, seed, max_steps):
+        if not isinstance(model, Model):
+            raise TypeError("model must be a tinyrnn Model, got %s (the mirror's: tinyrnn_host.mirror.model.Model)"
+                            % type(model).__name__)
+        if loss not in ("mse", "ce"):
+            raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
+        if targets not in ("all", "last"):
+            raise ValueError("targets must be 'all' or 'last', got %r" % (targets,))
+        softmax_out = model.spec[-1][3] == "softmax"
+        if loss == "ce" and not softmax_out:
+            raise ValueError("loss 'ce' (softmax cross-entropy) needs a softmax head; this model's output is not softmax")
+        if loss == "mse" and softmax_out:
+            raise ValueError("loss 'mse' on a softmax head: use loss='ce' for classification")
+        if any(act == "softmax" for _, _, _, act in model.spec[:-1]):
+            raise ValueError("softmax is only trainable as the output layer")
+        if optimizer is not None and not isinstance(optimizer, OPTIMIZERS):
+            bad_type("optimizer", "SGD, Momentum, RMSprop or Adam (tinyrnn_host.mirror.optim)", optimizer)
+        if window is not None:
+            check_int(window, "window", 1)
+        if max_steps is not None:
+            check_int(max_steps, "max_steps", 1)
+        check_flag(stateful, "stateful")
+        if type(seed) is not int:
+            bad_type("seed", "an int", seed)
+        q16 = board("tinyrnn.optim").q16
+        for v, name, lo, hi in ((clip_value, "clip_value", 1, G), (clip_norm, "clip_norm", 1, G),
+                                (weight_decay, "weight_decay", 0, 65536)):
+            if v is not None:
+                q16(v, name, lo, hi)
+
+    def check(self, xs, ys):
+        """One sequence as int64 arrays (xs (T, I), ys); else TypeError/ValueError naming
+        what is wrong, as lib's Trainer.check does."""
+        if isinstance(xs, SEQS) and len(xs) == 0:
+            raise ValueError("xs is empty: a sequence needs at least one step")
+        xs = q88_array(xs, "xs", (None, self.model.n_inputs))
+        T = xs.shape[0]
+        if self.window is None and self.max_steps is not None and T > self.max_steps:
+            raise ValueError("xs has %d steps, the trainer's cache holds max_steps=%d" % (T, self.max_steps))
+        O = self.model.n_outputs
+        if self.targets == "last":
+            if self.loss == "ce":
+                return xs, np.int64(self._check_class(ys, "ys"))
+            return xs, q88_array(ys, "ys", (O,))
+        if not isinstance(ys, SEQS):
+            bad_type("ys", "a list, tuple or array", ys)
+        if len(ys) != T:
+            raise ValueError("sequence lengths differ: xs has %d steps, ys has %d" % (T, len(ys)))
+        if self.loss == "ce":
+            return xs, np.array([self._check_class(ys[t], "ys[%d]" % t) for t in range(T)], np.int64)
+        return xs, q88_array(ys, "ys", (T, O))
+
+    def _check_class(self, y, name):
+        O = self.model.n_outputs
+        if not _is_int(y) or y < 0 or y >= O:
+            raise (TypeError if not _is_int(y) else ValueError)(
+                "%s=%r: a class target must be an int in 0..%d" % (name, y, O - 1))
+        return int(y)
+
+    def _check_batch(self, xs, ys):
+        """xs (B, T, I), ys stacked likewise, as int64 arrays; errors name xs[b][t][i]."""
+        if isinstance(xs, SEQS) and len(xs) == 0:
+            raise ValueError("xs is empty: a batch needs at least one sequence")
+        xs = q88_array(xs, "xs", (None, None, self.model.n_inputs))
+        B, T, _ = xs.shape
+        if T == 0:
+            raise ValueError("xs[0] is empty: a sequence needs at least one step")
+        if self.window is None and self.max_steps is not None and T > self.max_steps:
+            raise ValueError("xs has %d steps, the trainer's cache holds max_steps=%d" % (T, self.max_steps))
+        O = self.model.n_outputs
+        dims = (B,) if self.targets == "last" else (B, T)
+        if self.loss == "ce":
+            return xs, q88_array(ys, "ys", dims, 0, O - 1, "a class target int")
+        return xs, q88_array(ys, "ys", dims + (O,))
+
+    def _check_data(self, data, name):
+        """A dataset: a non-empty list or tuple of (xs, ys) pairs, or an object with len() and [i]."""
+        if not isinstance(data, SEQS) and (isinstance(data, (dict, str, bytes)) or not (
+                hasattr(data, "__len__") and hasattr(data, "__getitem__"))):
+            bad_type(name, "a list, tuple or array", data)
+        if not len(data):
+            raise ValueError("%s is empty" % name)
+        for i in range(len(data)):
+            pair = data[i]
+            if not isinstance(pair, SEQS) or len(pair) != 2:
+                raise TypeError("%s[%d] must be an (xs, ys) pair" % (name, i))
+            try:
+                self.check(pair[0], pair[1])
+            except (TypeError, ValueError) as e:
+                raise e.__class__("%s[%d]: %s" % (name, i, e)) from None
+
+    def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
+                   callback, verbose):
+        self._check_data(dataset, "dataset")
+        check_int(epochs, "epochs", 1)
+        check_int(batch_size, "batch_size", 1)
+        check_flag(shuffle, "shuffle")
+        if val is not None:
+            self._check_data(val, "val")
+        if patience is not None:
+            check_int(patience, "patience", 1)
+        check_flag(restore_best, "restore_best")
+        if restore_best and patience is None:
+            raise ValueError("restore_best needs patience")
+        if schedule is not None and (isinstance(schedule, type) or not hasattr(schedule, "lr")):
+            bad_type("schedule", "StepDecay or ExpDecay", schedule)
+        if callback is not None and not callable(callback):
+            bad_type("callback", "callable", callback)
+        check_flag(verbose, "verbose")
+
     # ---- one batch of equal-length sequences -----------------------------
     def accumulate(self, xs, ys):
-        """xs (B,T,I); ys (B,T,O) / (B,T) classes, or (B,O) / (B,) for targets='last'."""
-        xs = np.asarray(xs, np.int64)
-        ys = np.asarray(ys, np.int64)
+        """xs (B,T,I); ys (B,T,O) / (B,T) classes, or (B,O) / (B,) for targets='last'.
+        Adds the batch's gradients (no weight change)."""
+        xs, ys = self._check_batch(xs, ys)
+        self._accumulate(xs, ys)
+
+    def _accumulate(self, xs, ys):
         B, T, _ = xs.shape
         m = self.model
         if not self.stateful:
@@ -195,12 +331,16 @@ class Trainer:
         return (2 * num + den) // (2 * den) if den else 0
 
     def train_sequence(self, xs, ys):
+        """One sequence (xs (T, I), ys), one update; returns its loss (Q8.8)."""
+        xs, ys = self.check(xs, ys)
         self.take_loss()
-        self.accumulate(np.asarray(xs)[None], np.asarray(ys)[None])
+        self._accumulate(xs[None], ys[None])
         self.update()
         return self.take_loss()
 
     def evaluate(self, dataset):
+        """Mean loss (Q8.8) over a dataset, no gradients kept."""
+        self._check_data(dataset, "dataset")
         keep = self.n_targets
         self.take_loss()
         m = self.model
@@ -209,7 +349,7 @@ class Trainer:
             if not self.stateful:
                 m.reset(1)
             for t in range(xs.shape[1]):
-                y = m.step(xs[:, t])
+                y = m._step(xs[:, t])
                 if self.targets == "all" or t == xs.shape[1] - 1:
                     yt = np.asarray(ys[t] if self.targets == "all" else ys)[None]
                     self._eval_loss(y, yt)
@@ -224,6 +364,10 @@ class Trainer:
 
     def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
             restore_best=False, schedule=None, callback=None, verbose=False):
+        """Train for `epochs` over a dataset, as lib's fit (the mirror prints nothing);
+        returns [(loss, val_loss)] per epoch. Everything is checked before the first update."""
+        self._check_fit(dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
+                        callback, verbose)
         order = list(range(len(dataset)))
         lr0 = self.opt.lr
         best, best_w, waited, history = None, None, 0, []
@@ -236,11 +380,12 @@ class Trainer:
             for b in range(0, len(order), batch_size):
                 idx = order[b:b + batch_size]
                 lens = {len(dataset[i][0]) for i in idx}
+                pairs = [self.check(*dataset[i]) for i in idx]     # (checked above: converts)
                 if len(lens) == 1 and not self.stateful:
-                    self.accumulate([dataset[i][0] for i in idx], [dataset[i][1] for i in idx])
+                    self._accumulate(np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs]))
                 else:
-                    for i in idx:
-                        self.accumulate([dataset[i][0]], [dataset[i][1]])
+                    for xs, ys in pairs:
+                        self._accumulate(xs[None], ys[None])
                 self.update()
             loss = self.take_loss()
             vloss = self.evaluate(val) if val is not None else None
