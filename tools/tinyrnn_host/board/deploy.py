@@ -29,7 +29,7 @@ import pathlib
 import sys
 
 from .. import paths
-from .device import Board, DeviceError, records  # noqa: F401  (records: for callers)
+from .device import Board, DeviceError, check_port, records  # noqa: F401  (records: for callers)
 from .mpycompile import (ARCHS, Compiler, check_header, compiler_flags, decode_mpy,  # noqa: F401
                          installed_compilers, native_arch, pick_compiler)
 from . import mpycompile
@@ -128,25 +128,31 @@ def deploy_lib(board, report, source=False, lib_dir=None, build_dir=None, mpy_cr
     return info
 
 
+def check_files(weights=None, weights_name=None, app=None, app_name="main.py"):
+    """The files to upload, checked before any board is touched: (weights path, its board name, app path)."""
+    if weights:
+        weights = pathlib.Path(weights)
+        if not weights.is_file():
+            raise DeployError("--weights: file %s not found%s" % (weights, " (it is a folder)" if weights.is_dir() else ""))
+        weights_name = weights_name or weights.name
+    if app:
+        app = pathlib.Path(app)
+        if not app.is_file():
+            raise DeployError("--app: file %s not found" % app)
+    for name in (weights_name, app_name):
+        if name and (name.startswith(":") or any(ch.isspace() for ch in name)):
+            raise DeployError("board file name %r: give it without ':' and without spaces" % name)
+    return weights, weights_name, app
+
+
 def deploy(port, weights=None, weights_name=None, app=None, app_name="main.py", dry_run=False,
            source=False, lib_dir=None, build_dir=None, mpy_cross=None, out=say):
     """Deploy to the board at `port` (see the module docstring). Returns a Report."""
     report = Report()
     report.dry_run = dry_run
+    weights, weights_name, app = check_files(weights, weights_name, app, app_name)
     board = Board(port)
     lib_dir = pathlib.Path(lib_dir or paths.board_lib() / PACKAGE)
-    if weights:
-        weights = pathlib.Path(weights)
-        if not weights.is_file():
-            raise DeployError("weights file %s not found" % weights)
-        weights_name = weights_name or weights.name
-    if app:
-        app = pathlib.Path(app)
-        if not app.is_file():
-            raise DeployError("app file %s not found" % app)
-    for name in (weights_name, app_name):
-        if name and (name.startswith(":") or any(ch.isspace() for ch in name)):
-            raise DeployError("board file name %r: give it without ':' and without spaces" % name)
     probe_extra = []
     if weights:
         probe_extra += [weights_name, weights_name + ".tmp"]
@@ -176,7 +182,9 @@ def run(port=None, fs_dir=None, heap=None, runtime="wasm", **kw):
     on fs_dir (default build/vboard-fs or build/uboard-fs) for the duration; kw as deploy().
     Exit code: 0, or 2 with the error."""
     try:
+        check_files(kw.get("weights"), kw.get("weights_name"), kw.get("app"), kw.get("app_name", "main.py"))
         if port:
+            check_port(port)
             deploy(port, **kw)
         else:
             from . import uboard

@@ -11,11 +11,14 @@ call starts from a fresh interpreter with the files on the board's flash. A
 failure (non-zero exit, a time limit) raises DeviceError with what mpremote said.
 """
 import ast
+import glob
+import os
 import re
 import subprocess
 import sys
 
 SHORTCUT = re.compile(r"[auc]\d+$")     # mpremote's a0 (/dev/ttyACM0), u0 (/dev/ttyUSB0), c0 (COM0) ...
+SHORTCUTS = {"a": "/dev/ttyACM%s", "u": "/dev/ttyUSB%s", "c": "COM%s"}
 
 
 class DeviceError(Exception):
@@ -26,6 +29,22 @@ def connect_args(port):
     """mpremote's arguments selecting `port`: a shortcut (a0, u1, c3 ...) as it is, anything
     else (a device path, id:SERIAL, port:PATH, rfc2217://..., auto) as `connect PORT`."""
     return [port] if SHORTCUT.match(port) else ["connect", port]
+
+
+def device_path(port):
+    """The device a port names: mpremote's shortcuts spelled out (a0 -> /dev/ttyACM0), else as given."""
+    m = re.match(r"([auc])(\d+)$", port)
+    return SHORTCUTS[m.group(1)] % m.group(2) if m else port
+
+
+def check_port(port):
+    """DeviceError, before any mpremote call, when `port` names a device file that does not
+    exist (mpremote itself then says the port "may be in use by another program")."""
+    path = device_path(port)
+    if path.startswith("/dev/") and not os.path.exists(path):
+        here = sorted(glob.glob("/dev/ttyACM*") + glob.glob("/dev/ttyUSB*") + glob.glob("/dev/cu.usb*"))
+        raise DeviceError("port %s%s does not exist (no such device); serial ports here: %s"
+                          % (port, " (%s)" % path if path != port else "", ", ".join(here) or "none"))
 
 
 def mpremote_command(port, *args):

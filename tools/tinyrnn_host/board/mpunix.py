@@ -81,12 +81,14 @@ def compiled_lib_dir(out_dir, lib_dir=None):
 
 
 def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), extra_dirs=(),
-             timeout=600, echo=False, check=True, lib_dir=None, compiled_lib=None):
+             timeout=600, echo=False, check=True, lib_dir=None, compiled_lib=None, collect_tree=False):
     """Run `script` (source text) on the unix port under a hard heap cap; see the module docstring.
 
     files: {relative path: bytes} written to the working folder first; collect: relative
     paths read back after; extra_dirs: host folders put on MICROPYPATH after the library;
     compiled_lib: a folder already holding the library as compiled_lib_dir() makes it (used as it is).
+    echo: True streams the output to our stdout as it comes; a callable gets each line as bytes.
+    collect_tree: read back every file of the working folder as well.
     """
     exe = binary()
     with tempfile.TemporaryDirectory(prefix="mpunix-") as tmp:
@@ -121,7 +123,9 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
         try:
             for line in iter(proc.stdout.readline, b""):
                 chunks.append(line)
-                if echo:
+                if callable(echo):
+                    echo(line)
+                elif echo:
                     os.write(1, line)
             err = proc.stderr.read()
             proc.wait(timeout=timeout)
@@ -138,6 +142,8 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
         if proc.returncode == -9:
             error = "killed after %s s (time limit)\n%s" % (timeout, error or "")
         got = {}
+        if collect_tree:
+            got = {str(p.relative_to(work)): p.read_bytes() for p in sorted(work.rglob("*")) if p.is_file()}
         for rel in collect:
             p = work / rel
             got[rel] = p.read_bytes() if p.is_file() else None

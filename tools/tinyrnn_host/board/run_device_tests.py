@@ -26,6 +26,7 @@ import ast
 import os
 import pathlib
 import re
+import sys
 import tempfile
 
 from .. import paths
@@ -193,11 +194,15 @@ def run_runtime(runtime, files, heap, source, timeout):
 def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="both"):
     """`tinyrnn device-test`: run the test files named (default: all); exit code."""
     files = test_files(names)
-    if not files:
-        print("no device tests matched")
-        return 1
+    known = {f.stem for f in test_files(())}
+    unknown = [n for n in names or () if pathlib.Path(n).stem not in known]
+    if unknown or not files:
+        print("device tests: no test file %s; the test files: %s"
+              % (", ".join(repr(n) for n in unknown) or "matched", ", ".join(sorted(known))), file=sys.stderr)
+        return 2
     if port:
         try:
+            device.check_port(port)
             install_on_board(port, source=source)
             board = device.Board(port, timeout=timeout)
             print("board:", board.exec(HEADER, timeout=60).strip())

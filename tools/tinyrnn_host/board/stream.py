@@ -13,20 +13,13 @@ the serial line as the little-endian int16 bytes a sensor driver would hand the 
 the board normalises, steps the model and prints `P <class> <label> <outputs>`.
 `port`: a device path, or mpremote's shortcuts a0 / u0 / c0 (= /dev/ttyACM0, /dev/ttyUSB0, COM0).
 """
-import re
-
 import numpy as np
 
-SHORTCUTS = {"a": "/dev/ttyACM%s", "u": "/dev/ttyUSB%s", "c": "COM%s"}
+from .device import device_path  # noqa: F401 (part of this module's API: a0 -> /dev/ttyACM0)
 
 
 class StreamError(RuntimeError):
     """The board did not answer as expected; the message has what it printed."""
-
-
-def device_path(port):
-    m = re.match(r"([auc])(\d+)$", port)
-    return SHORTCUTS[m.group(1)] % m.group(2) if m else port
 
 
 class Session:

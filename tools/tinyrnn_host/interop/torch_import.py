@@ -264,6 +264,11 @@ def from_module(module, head_act=None, **kw):
     return from_state_dict(module.state_dict(), head_act, **kw)
 
 
+def plain(text):
+    """text without terminal escape codes (torch's messages carry bold on/off)."""
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
 def load_torch(path, unsafe_pickle=False):
     """A file written by torch.save -> a state_dict or an nn.Module.
 
@@ -275,10 +280,10 @@ def load_torch(path, unsafe_pickle=False):
         raise TorchImportError("cannot open %r" % str(path))
     except Exception as e:
         if unsafe_pickle:
-            raise TorchImportError("%s: torch.load failed: %s" % (path, e))
+            raise TorchImportError("%s: torch.load failed: %s" % (path, plain(str(e))))
         raise TorchImportError("%s: not a plain state_dict (%s). Save model.state_dict() instead, or pass "
                                "--unsafe-pickle for a whole pickled module you trust"
-                               % (path, str(e).strip().splitlines()[0]))
+                               % (path, plain(str(e)).strip().splitlines()[0].rstrip(" .")))
     if isinstance(obj, nn.Module):
         return obj
     if isinstance(obj, dict):

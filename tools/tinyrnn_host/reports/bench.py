@@ -16,6 +16,7 @@ import json
 import pathlib
 
 from ..board import mpunix, mpvm
+from .progress import LineBar
 
 BOARD_SCRIPT = pathlib.Path(__file__).with_name("_bench_board.py")
 
@@ -45,15 +46,26 @@ def parse(stdout):
     return rows, train
 
 
-def measure_unix(models=MODELS, training=TRAINING):
-    res = mpunix.run_unix(script(models, training), heap_bytes=8 << 20, timeout=1800)
+def measure_unix(models=MODELS, training=TRAINING, progress=False):
+    bar = LineBar(len(models) + len(training), "bench on the unix port", b"{", "model") if progress else None
+    try:
+        res = mpunix.run_unix(script(models, training), heap_bytes=8 << 20, timeout=1800,
+                              echo=bar.feed if bar else False)
+    finally:
+        if bar:
+            bar.close()
     return parse(res.stdout)
 
 
-def measure_wasm(models=MODELS, training=TRAINING):
+def measure_wasm(models=MODELS, training=TRAINING, progress=False):
     # the VM's clock ticks in milliseconds: as many steps for bytecode as viper gets elsewhere
-    res = mpvm.run_vm(script(models, training, slow=1), heap_bytes=1 << 20, allow_growth=True, mpy=True,
-                      timeout=1800)
+    bar = LineBar(len(models) + len(training), "bench on the VM", b"{", "model") if progress else None
+    try:
+        res = mpvm.run_vm(script(models, training, slow=1), heap_bytes=1 << 20, allow_growth=True, mpy=True,
+                          timeout=1800, echo=bar.feed if bar else False)
+    finally:
+        if bar:
+            bar.close()
     return parse(res.stdout)
 
 
@@ -90,11 +102,12 @@ def table(title, rows, train):
     print()
 
 
-def main(runtime="both"):
+def main(runtime="both", progress=True):
+    """`tinyrnn bench`: the tables, a progress bar per runtime while they are measured (stderr)."""
     if runtime in ("both", "unix"):
-        rows, train = measure_unix()
+        rows, train = measure_unix(progress=progress)
         table("MicroPython unix port (x64, native code), lib as .mpy: viper and bytecode kernels", rows, train)
     if runtime in ("both", "wasm"):
-        rows, train = measure_wasm()
+        rows, train = measure_wasm(progress=progress)
         table("MicroPython WebAssembly VM (Node.js; no native emitter), lib as .mpy: bytecode kernels", rows, train)
     return 0

@@ -127,6 +127,11 @@ def main(port=None, heap=131072):
     """`tinyrnn demo`: on the board at `port`, or a virtual board with `heap` bytes; exit code."""
     build = paths.build_dir() / "demo"
     if port:
+        try:
+            device.check_port(port)
+        except device.DeviceError as e:
+            print("demo: error: %s" % e, file=sys.stderr)
+            return 2
         say("1/5", "using the board at %s" % port)
         run(port, build)
         return 0

@@ -17,10 +17,12 @@ Each example is a plain script (no generator, no hooks): it is run as is, the wa
    stayed within the cap are reported.
 """
 import pathlib
+import sys
 import time
 
 from .. import paths
 from ..board import mpunix, mpvm
+from .progress import LineBar
 
 # hard caps on the unix port (64-bit objects; the library as .mpy, viper kernels)
 CAPS = {"gru_xor": 131072, "lstm_sine": 131072, "digits": 131072}
@@ -67,7 +69,8 @@ def min_heap(path, hi, mpy=True):
 
 
 def on_vm(path, cap, mpy=True, echo=False):
-    """-> (VMResult, seconds): the example in ONE run on the VM; its heap may grow (reported)."""
+    """-> (VMResult, seconds): the example in ONE run on the VM; its heap may grow (reported).
+    echo: True prints its output as it comes; a callable gets it (a progress bar)."""
     setup = "import sys\nsys.path.insert(0, '/examples')\n"
     t0 = time.time()
     res = mpvm.run_vm(setup + path.read_text(), heap_bytes=cap, mpy=mpy, allow_growth=True, echo=echo,
@@ -85,6 +88,11 @@ def vm_peak(res):
 def main(examples=(), heap=None, source=False, vm=True, unix=True, find_min=False):
     """`tinyrnn examples`: run the examples named (default: all, each under its cap); exit code."""
     files = [example_path(e) for e in examples] or [paths.examples() / (name + ".py") for name in CAPS]
+    missing = [e for e, f in zip(examples, files) if not f.is_file()]
+    if missing:
+        print("examples: no example %s; the examples: %s (or the path of a .py file)"
+              % (", ".join(repr(m) for m in missing), ", ".join(CAPS)), file=sys.stderr)
+        return 2
     rows = []
     for path in files:
         cap = heap or CAPS.get(path.stem, mpunix.DEFAULT_HEAP)
@@ -104,7 +112,14 @@ def main(examples=(), heap=None, source=False, vm=True, unix=True, find_min=Fals
             print("-- %s: %.1f s wall, ran under the %d-byte hard cap" % (path.name, secs, cap))
         if vm:
             print("== %s on the WebAssembly VM, one run, heap starts at %d bytes" % (path.name, cap))
-            res, secs = on_vm(path, cap, not source, echo=not unix)
+            bar = None
+            if unix:          # its output was shown on the unix port: a bar of the same lines instead
+                bar = LineBar(len(out.splitlines()), "%s on the VM" % path.stem, unit="line")
+            try:
+                res, secs = on_vm(path, cap, not source, echo=bar.feed if bar else True)
+            finally:
+                if bar:
+                    bar.close()
             peak = vm_peak(res)
             row.update(vm_s=secs, vm=results(res.stdout), vm_peak=peak, vm_fits=not res.heap_grew)
             print("-- %s: %.1f s wall, heap high-water %d bytes: %s the %d-byte cap"

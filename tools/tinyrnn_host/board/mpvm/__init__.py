@@ -127,7 +127,9 @@ def _read_until(proc, deadline, echo):
         if not data:
             break
         out.append(data)
-        if echo:
+        if callable(echo):
+            echo(data)
+        elif echo:
             os.write(1, data)
     try:
         proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -162,13 +164,16 @@ def _run_node(job, tmp, timeout, echo):
 
 
 def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
-           extra_dirs=(), allow_growth=False, check=True, timeout=None, echo=False, loop=None, label=None):
+           extra_dirs=(), allow_growth=False, check=True, timeout=None, echo=False, loop=None, label=None,
+           collect_tree=None):
     """Run `script` (source text, or a list of sources run as successive
     top-level calls in one interpreter) on the MicroPython VM; see the module docstring.
 
     files: {vm_path: bytes} written before the run; collect: vm paths read back
-    after it; extra_dirs: [(host_dir, vm_dir)] copied in besides lib/.
-    echo: also stream the VM's output to our stdout as it comes.
+    after it; extra_dirs: [(host_dir, vm_dir)] copied in besides lib/; collect_tree: a vm
+    folder whose every file is read back too (not /lib, /dev, /proc: the runner's own).
+    echo: also stream the VM's output to our stdout as it comes (or, a callable, hand it
+    each piece of output as bytes: a progress bar).
     loop: a statement run after the scripts as separate top-level calls until it
     raises StopIteration (e.g. "next(g)" for a generator yielding once per epoch).
     timeout: seconds for the whole run (default DEFAULT_TIMEOUT); label: what the
@@ -188,6 +193,8 @@ def run_vm(script, heap_bytes=DEFAULT_HEAP, files=None, collect=(), mpy=False,
             "dirs": [[str(lib_dir), "/lib"]] + [[str(pathlib.Path(h).resolve()), v] for h, v in extra_dirs],
             "files": {p: base64.b64encode(b).decode() for p, b in (files or {}).items()},
             "collect": list(collect),
+            "collect_tree": None if collect_tree is None else {
+                "dir": collect_tree, "skip": ["/lib", "/dev", "/proc"] + [v for _, v in extra_dirs]},
             "loop": loop,
             "time_limit": float(timeout),
             "caller_pid": os.getpid(),

@@ -3,7 +3,8 @@
 //   node run.mjs JOB.json RESULT.json PROGRESS.json   (started by mpvm/__init__.py)
 //
 // JOB: {heapsize, scripts: [src, ...], dirs: [[hostDir, vmDir], ...], files: {vmPath: base64},
-//       collect: [vmPath, ...], loop: src|null, time_limit: seconds, caller_pid}
+//       collect: [vmPath, ...], collect_tree: {dir: vmDir, skip: [vmPath, ...]}|null,
+//       loop: src|null, time_limit: seconds, caller_pid}
 // MicroPython's stdout is passed through to ours as it comes. RESULT gets
 // {error: traceback|null, heap_start, heap_end, chunk_totals, peak_alloc, loops,
 //  files: {vmPath: base64|null}}, where heap_start is the `GC: total:` of
@@ -87,6 +88,18 @@ function mkdirs(mp, p) {
         cur += '/' + part;
         try { mp.FS.mkdir(cur); } catch (e) { /* exists */ }
     }
+}
+
+// Every file under vmDir (but not under a path in skip), for collect_tree.
+function listTree(mp, vmDir, skip, out) {
+    for (const name of mp.FS.readdir(vmDir)) {
+        if (name === '.' || name === '..') continue;
+        const v = vmDir.replace(/\/$/, '') + '/' + name;
+        if (skip.includes(v)) continue;
+        if (mp.FS.isDir(mp.FS.stat(v).mode)) listTree(mp, v, skip, out);
+        else out.push(v);
+    }
+    return out;
 }
 
 function copyTree(mp, hostDir, vmDir) {
@@ -195,7 +208,8 @@ async function main([jobPath, resultPath, progressPath]) {
         result.loops += 1;
         if (r.error) result.error = r.error;
     }
-    for (const vmPath of job.collect || []) {
+    const tree = job.collect_tree ? listTree(mp, job.collect_tree.dir, job.collect_tree.skip || [], []) : [];
+    for (const vmPath of (job.collect || []).concat(tree)) {
         try { result.files[vmPath] = Buffer.from(mp.FS.readFile(vmPath)).toString('base64'); }
         catch (e) { result.files[vmPath] = null; }
     }
