@@ -160,22 +160,9 @@ class Trainer:
 
     def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
                    callback, verbose):
-        self._check_data(dataset, "dataset")
-        check_int(epochs, "epochs", 1)
-        check_int(batch_size, "batch_size", 1)
-        check_flag(shuffle, "shuffle")
-        if val is not None:
-            self._check_data(val, "val")
-        if patience is not None:
-            check_int(patience, "patience", 1)
-        check_flag(restore_best, "restore_best")
-        if restore_best and patience is None:
-            raise ValueError("restore_best needs patience")
-        if schedule is not None and (isinstance(schedule, type) or not hasattr(schedule, "lr")):
-            bad_type("schedule", "StepDecay or ExpDecay", schedule)
-        if callback is not None and not callable(callback):
-            bad_type("callback", "callable", callback)
-        check_flag(verbose, "verbose")
+        # the board's own check of fit()'s arguments (it calls this trainer's _check_data)
+        board("tinyrnn.train").Trainer._check_fit(self, dataset, epochs, batch_size, shuffle, val, patience,
+                                                  restore_best, schedule, callback, verbose)
 
     # ---- one batch of equal-length sequences -----------------------------
     def accumulate(self, xs, ys):
