@@ -53,7 +53,7 @@ def check_output(out):
     assert "%d passed, 0 failed" % n_tests in out, out[-3000:]
 
 
-HEAP = 131072     # the whole library (model, training, viper kernels, weights) plus 271 cases: 96K is not enough
+HEAP = 131072     # the whole library (model, training, viper kernels, weights) plus the cases, a group at a time: 96K is not enough
 
 
 def test_on_the_unix_port_under_a_hard_cap(tmp_path):

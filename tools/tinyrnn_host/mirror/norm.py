@@ -33,8 +33,10 @@ class Norm:
         return len(self.offset)
 
     def apply(self, raw):
+        """raw (..., C) ints in [-32768, 32767] -> the Q8.8 inputs, int64 (..., C), as the board's
+        Norm.apply computes them; floats, the wrong channel count and out-of-range values are refused."""
         raw = np.asarray(raw)
-        if not np.issubdtype(raw.dtype, np.integer):
+        if not np.issubdtype(raw.dtype, np.integer) or raw.dtype == np.bool_:
             raise TypeError("norm: raw values must be ints, got %s" % raw.dtype)
         raw = raw.astype(np.int64)
         if raw.shape[-1:] != (self.n,):
