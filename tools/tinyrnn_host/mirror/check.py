@@ -79,6 +79,24 @@ def q88_array(v, name, dims, lo=Q88_MIN, hi=Q88_MAX, what="a Q8.8 int"):
     return np.asarray(v, np.int64).reshape([0 if n is None else n for n in sizes])
 
 
+def q88_values(v, name):
+    """v (an int, or an array or nested lists of any shape) as int64 Q8.8 values; else the
+    board's error naming v (or v[i][j]): "a must be a Q8.8 int, got float", "a=40000 is outside ..."."""
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        v = v[()]
+    if not isinstance(v, _SEQ):
+        if not _is_int(v):
+            bad_type(name, "a Q8.8 int", v)
+        if v < Q88_MIN or v > Q88_MAX:
+            raise ValueError("%s=%d is outside %s" % (name, v, _range_text(Q88_MIN, Q88_MAX)))
+        return np.int64(v)
+    try:
+        shape = np.shape(v)
+    except ValueError:
+        raise ValueError("%s must be a rectangular array of Q8.8 ints (rows of equal length)" % name) from None
+    return q88_array(v, name, shape)
+
+
 def _index(at):
     return "".join("[%d]" % i for i in at)
 

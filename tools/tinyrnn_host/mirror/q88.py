@@ -1,7 +1,14 @@
-"""Q8.8 scalar core, vectorised: mirrors lib/tinyrnn/q88.py name by name."""
+"""Q8.8 scalar core, vectorised: mirrors lib/tinyrnn/q88.py name by name.
+
+add, sub, mul, div, dot and to_str take ints or arrays of Q8.8 ints and refuse anything
+else as the board does ("a must be a Q8.8 int, got float", "b=40000 is outside ...");
+sat and round_shift take any int (they work on the wide intermediates).
+"""
 import re
 
 import numpy as np
+
+from .check import _is_int, bad_type, q88_values
 
 FRAC_BITS = 8
 ONE = 256
@@ -20,11 +27,11 @@ def sat(v):
 
 
 def add(a, b):
-    return sat(_i64(a) + _i64(b))
+    return sat(q88_values(a, "a") + q88_values(b, "b"))
 
 
 def sub(a, b):
-    return sat(_i64(a) - _i64(b))
+    return sat(q88_values(a, "a") - q88_values(b, "b"))
 
 
 def round_shift(acc, shift=FRAC_BITS):
@@ -33,7 +40,7 @@ def round_shift(acc, shift=FRAC_BITS):
 
 
 def mul(a, b):
-    return sat(round_shift(_i64(a) * _i64(b)))
+    return sat(round_shift(q88_values(a, "a") * q88_values(b, "b")))
 
 
 def dot(ws, xs, bias=0):
@@ -41,13 +48,21 @@ def dot(ws, xs, bias=0):
 
     int64 holds any sum of up to 2^33 int16 products exactly.
     """
-    acc = (_i64(ws) * _i64(xs)).sum(axis=-1) + (_i64(bias) << FRAC_BITS)
+    seqs = (list, tuple, np.ndarray)
+    if not isinstance(ws, seqs) or not isinstance(xs, seqs):
+        raise TypeError("dot: ws and xs must be lists, tuples or arrays, got %s and %s"
+                        % (type(ws).__name__, type(xs).__name__))
+    if np.shape(ws)[-1:] != np.shape(xs)[-1:]:
+        raise ValueError("dot: %d weights but %d inputs" % (np.shape(ws)[-1], np.shape(xs)[-1]))
+    bias = q88_values(bias, "bias")
+    ws, xs = q88_values(ws, "ws"), q88_values(xs, "xs")
+    acc = (ws * xs).sum(axis=-1) + (bias << FRAC_BITS)
     return sat(round_shift(acc))
 
 
 def div(a, b):
     """a / b rounded half up, saturated; any b == 0 raises ZeroDivisionError."""
-    a, b = _i64(a), _i64(b)
+    a, b = q88_values(a, "a"), q88_values(b, "b")
     if np.any(b == 0):
         raise ZeroDivisionError("q88.div: division by zero")
     n = np.where(b < 0, -(a << FRAC_BITS), a << FRAC_BITS)
@@ -66,7 +81,9 @@ def to_float(q):
 
 def to_str(q, digits=4):
     """Decimal strings of q / 256 (list), rounded half away from zero."""
-    q = _i64(q)
+    if not _is_int(digits) or digits < 0 or digits > 8:
+        raise ValueError("to_str: digits must be an int in 0..8")
+    q = np.atleast_1d(q88_values(q, "q"))
     m = np.abs(q)
     scale = 10 ** digits
     r = (m * scale * 2 + ONE) // (2 * ONE)
@@ -80,16 +97,18 @@ def to_str(q, digits=4):
 
 def from_str(text):
     """Parse one decimal string exactly as lib does (round half up); ValueError if bad."""
+    if not isinstance(text, str):
+        bad_type("text", "a decimal string", text)
     m = _DECIMAL.fullmatch(text.strip(" \t\n\r\v\f"))
     if m is None or not (m.group(2) or m.group(3)):
-        raise ValueError("from_str: %r is not a decimal number" % text)
+        raise ValueError("text=%r is not a decimal number" % text)
     sign, ip, fp = m.group(1), m.group(2), m.group(3) or ""
     num = int(ip + fp)
     num = -num if sign == "-" else num
     den = 10 ** len(fp)
     q = (2 * num * ONE + den) // (2 * den)
     if q < MIN or q > MAX:
-        raise ValueError("from_str: %r is outside Q8.8 range" % text)
+        raise ValueError("from_str: %r is outside Q8.8 range [-128, 127.99609375]" % text)
     return q
 
 
