@@ -6,12 +6,14 @@ parameters and state, the trainer's master weights, gradients, loss sums and PRN
 the optimizer's state exactly as they were. Then the cases the issue found (a
 description typo, a float or out-of-range input, a kind typo) and the mirror's own
 (shapes, dtypes, batch sizes, normalisation)."""
+import os
 import sys
 
 import numpy as np
 import pytest
 
 from tinyrnn_host import paths
+from tinyrnn_host.interop import weights_io
 from tinyrnn_host.mirror import optim as m_optim
 from tinyrnn_host.mirror import q88 as m_q88
 from tinyrnn_host.mirror.model import Model
@@ -139,12 +141,57 @@ def q88_cases():
     return out
 
 
+class HostWeights:
+    """tinyrnn_host.interop.weights_io where the board suite's weights cases look up tinyrnn.weights:
+    load, file_crc and the error class are the same concept; load_into and save(model, path) are
+    the board's (the host saves (desc, params))."""
+    WeightsError = weights_io.WeightsError
+
+    def __getattr__(self, name):
+        if name in ("load", "file_crc"):
+            return getattr(weights_io, name)
+        def missing(*a, **kw):
+            raise NotInMirror(name)
+        return missing
+
+
+def weights_cases():
+    board_weights = B.weights
+    B.weights = HostWeights()
+    try:
+        made = B.weights_cases()
+    finally:
+        B.weights = board_weights
+    out, world = [], World()
+    for exc, words, call in made:
+        try:
+            call(world)              # the cases of the board's own functions are dropped here
+        except NotInMirror:
+            continue
+        except Exception:
+            pass
+        out.append(("weights", exc, words, call))
+    return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def folder(tmp_path_factory):
+    """The files the weights cases read (the board suite's, made by the board library)."""
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("mirror_bad_input"))
+    B.files()
+    yield
+    B.cleanup()
+    os.chdir(here)
+
+
 CASES = cases() + q88_cases()
 
 
 def test_most_of_the_board_cases_run_here():
     assert len(CASES) >= 230, len(CASES)
     assert len([c for c in CASES if c[0] == "q88"]) >= 60
+    assert len([c for c in CASES if c[0] == "weights"]) >= 8
 
 
 def check(exc, words, call):
@@ -157,6 +204,9 @@ def check(exc, words, call):
         msg = msg.strip("'\"")
     assert words in msg, "message %r does not contain %r" % (msg, words)
     assert w.snapshot() == before, "state changed"
+
+
+CASES += weights_cases()
 
 
 @pytest.mark.parametrize("group, exc, words, call", CASES, ids=["%s-%d" % (c[0], i) for i, c in enumerate(CASES)])

@@ -97,12 +97,31 @@ def encode(desc, params, norm=None, labels=None):
     return body + struct.pack("<I", zlib.crc32(body))
 
 
+def _path(fn, path, reading=True):
+    """The board's checks of a path argument (lib/tinyrnn/weights.py), before any file is touched;
+    a host path may also be an os.PathLike (pathlib.Path)."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError("%s: path must be a str, got %s (a pathlib.Path is fine too)" % (fn, type(path).__name__))
+    if os.path.isdir(path):
+        raise WeightsError("%s: path %r is a directory, not a weights file" % (fn, str(path)))
+    if reading and not os.path.isfile(path):
+        raise WeightsError("weights: cannot open %r (no such file)" % str(path))
+    return path
+
+
 def save(desc, params, path, norm=None, labels=None):
-    """Write via path.tmp and a rename (an interrupted write never replaces a good file)."""
+    """Write via path.tmp and a rename (an interrupted write never replaces a good file).
+    Everything is checked first; a folder that does not exist is an OSError naming the path."""
+    _path("save", path, reading=False)
     data = encode(desc, params, norm, labels)
     tmp = str(path) + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    except OSError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OSError("save: cannot write %r (its folder must exist and be writable): %s" % (str(path), e)) from None
     os.replace(tmp, path)
     return zlib.crc32(data[:-4])
 
@@ -220,24 +239,25 @@ def decode(data):
     return f.desc, f.params, f.crc
 
 
-def read(path):
+def read(path, fn="read"):
     """The whole file: a WeightsFile (desc, params, norm, labels, version, crc)."""
-    with open(path, "rb") as f:
+    with open(_path(fn, path), "rb") as f:
         return decode_file(f.read())
 
 
 def load(path):
-    f = read(path)
+    """(desc, params) of a weights file."""
+    f = read(path, "load")
     return f.desc, f.params
 
 
 def file_crc(path):
-    return read(path).crc
+    return read(path, "file_crc").crc
 
 
 def load_mirror(path, batch=1):
     """A mirror Model of the file, with its norm and labels."""
-    f = read(path)
+    f = read(path, "load_mirror")
     model = Model(f.desc, params=f.params, batch=batch)
     model.norm, model.labels = f.norm, f.labels
     return model
