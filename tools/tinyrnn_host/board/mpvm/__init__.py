@@ -20,7 +20,7 @@ carries that message as its error instead. A script that leaves
 micropython.heap_lock() active (raising or not) gets the heap unlocked by the
 runner, with an error that says so; without that the VM spun for good.
 
-Command line: tinyrnn run SCRIPT.py [--heap BYTES] [--mpy]
+Command line: tinyrnn run SCRIPT.py [--runtime wasm|unix] [--heap BYTES] [--fs DIR] [--mpy]
 """
 import base64
 import json
