@@ -264,3 +264,17 @@ def test_class_targets_are_checked():
     with pytest.raises(TypeError, match=r"ys\[0\]=0.5: a class target"):
         t.train_sequence(B.XS, [0.5, 1, 1])
     assert t.train_sequence(B.XS, [0, 2, 1]) > 0
+
+
+@pytest.mark.parametrize("args, exc, words", [
+    (([0.5, 0], [1, 1], [0, 0]), TypeError, "norm: offset[0] must be an int, got float"),
+    (([0, 0], [1, 1], [0, 17]), ValueError, "norm: shift[1]=17 is outside 0..16"),
+    (([0, 0], [1], [0, 0]), ValueError, "norm: offset, mul and shift need one value per channel, got 2, 1, 2"),
+    (([0, 40000], [1, 1], [0, 0]), ValueError, "norm: offset[1]=40000 is outside -32768..32767"),
+])
+def test_norm_refuses_what_the_board_refuses(args, exc, words):
+    board_norm = paths.import_board("tinyrnn.norm")
+    for make in (Norm, board_norm.Norm):
+        with pytest.raises(exc) as e:
+            make(*args)
+        assert words in str(e.value), (make, str(e.value))

@@ -67,7 +67,7 @@ def q88_array(v, name, dims, lo=Q88_MIN, hi=Q88_MAX, what="a Q8.8 int"):
             bad = (v < lo) | (v > hi)
             if bad.any():
                 at = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError("%s%s=%d is outside %s" % (name, _index(at), v[at], _range_text(lo, hi)))
+                raise ValueError("%s%s=%d is outside %s" % (name, _index(at), v[at], _range_text(lo, hi, what)))
         return v.astype(np.int64)
     u, depth = v, 0
     while isinstance(u, _SEQ) and len(u) and not (isinstance(u, np.ndarray) and u.ndim == 0):
@@ -101,8 +101,8 @@ def _index(at):
     return "".join("[%d]" % i for i in at)
 
 
-def _range_text(lo, hi):
-    return "Q8.8 range [-32768, 32767]" if (lo, hi) == (Q88_MIN, Q88_MAX) else "%d..%d" % (lo, hi)
+def _range_text(lo, hi, what="a Q8.8 int"):
+    return "Q8.8 range [-32768, 32767]" if what == "a Q8.8 int" else "%d..%d" % (lo, hi)
 
 
 def _walk(v, name, sizes, depth, at, lo, hi, what):
@@ -123,4 +123,4 @@ def _walk(v, name, sizes, depth, at, lo, hi, what):
         if type(q) is not int and not _is_int(q):
             bad_type(name + _index(at + [i]), what, q)
         if q < lo or q > hi:
-            raise ValueError("%s=%d is outside %s" % (name + _index(at + [i]), q, _range_text(lo, hi)))
+            raise ValueError("%s=%d is outside %s" % (name + _index(at + [i]), q, _range_text(lo, hi, what)))

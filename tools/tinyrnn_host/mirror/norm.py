@@ -7,6 +7,8 @@ x = sat16(((raw - offset) * mul + round) >> shift), round = 2^(shift-1) (0 for s
 """
 import numpy as np
 
+from .check import q88_array
+
 MAX_MUL = 16383
 MAX_SHIFT = 16
 
@@ -15,18 +17,15 @@ class Norm:
     """Per-channel offset (int16), mul (0..16383) and shift (0..16)."""
 
     def __init__(self, offset, mul, shift):
-        self.offset = np.asarray(offset, dtype=np.int64).reshape(-1)
-        self.mul = np.asarray(mul, dtype=np.int64).reshape(-1)
-        self.shift = np.asarray(shift, dtype=np.int64).reshape(-1)
-        n = len(self.offset)
-        if n < 1 or len(self.mul) != n or len(self.shift) != n:
+        sizes = [len(v) if isinstance(v, (list, tuple, np.ndarray)) and np.ndim(v) == 1 else -1
+                 for v in (offset, mul, shift)]
+        if sizes[0] < 1 or sizes[1] != sizes[0] or sizes[2] != sizes[0]:
             raise ValueError("norm: offset, mul and shift need one value per channel, got %d, %d, %d"
-                             % (n, len(self.mul), len(self.shift)))
-        for name, v, lo, hi in (("offset", self.offset, -32768, 32767), ("mul", self.mul, 0, MAX_MUL),
-                                ("shift", self.shift, 0, MAX_SHIFT)):
-            bad = np.flatnonzero((v < lo) | (v > hi))
-            if len(bad):
-                raise ValueError("norm: %s[%d]=%d is outside %d..%d" % (name, bad[0], v[bad[0]], lo, hi))
+                             % tuple(sizes))
+        # the board's messages: "norm: mul[1] must be an int, got float", "norm: mul[1]=20000 is outside 0..16383"
+        self.offset = q88_array(offset, "norm: offset", (None,), -32768, 32767, "an int")
+        self.mul = q88_array(mul, "norm: mul", (None,), 0, MAX_MUL, "an int")
+        self.shift = q88_array(shift, "norm: shift", (None,), 0, MAX_SHIFT, "an int")
 
     @property
     def n(self):
@@ -42,7 +41,9 @@ class Norm:
         if raw.shape[-1:] != (self.n,):
             raise ValueError("norm: raw values have %s channels, the model takes %d" % (raw.shape[-1:], self.n))
         if raw.size and (raw.min() < -32768 or raw.max() > 32767):
-            raise ValueError("norm: raw values outside [-32768, 32767]")
+            at = tuple(int(i) for i in np.argwhere((raw < -32768) | (raw > 32767))[0])
+            raise ValueError("norm: raw values outside [-32768, 32767]: raw%s=%d"
+                             % ("".join("[%d]" % i for i in at), raw[at]))
         rnd = np.where(self.shift > 0, np.left_shift(1, np.maximum(self.shift - 1, 0)), 0)
         v = ((raw - self.offset) * self.mul + rnd) >> self.shift
         return np.clip(v, -32768, 32767)
