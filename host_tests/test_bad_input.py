@@ -4,7 +4,6 @@ parameters, state, master weights, optimizer state and PRNG byte-identical.
 Every case runs here under CPython as its own test, and the whole file runs on
 MicroPython, compiled to .mpy: on the unix port under a hard heap cap (HEAP), and on the
 WebAssembly VM."""
-import os
 import sys
 
 import pytest
@@ -22,18 +21,8 @@ def test_at_least_200_calls():
     assert len(CASES) >= 200
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    here = os.getcwd()
-    os.chdir(tmp_path_factory.mktemp("bad_input"))
-    bad_input.files()
-    yield
-    bad_input.cleanup()
-    os.chdir(here)
-
-
 @pytest.mark.parametrize("group, i, case", CASES, ids=["%s-%d" % (g, i) for g, i, _ in CASES])
-def test_refused_and_nothing_changed(group, i, case, folder):
+def test_refused_and_nothing_changed(group, i, case, bad_input_files):
     why = bad_input.check_case(bad_input.World(), case)
     assert why is None, why
 

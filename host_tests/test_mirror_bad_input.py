@@ -6,7 +6,6 @@ parameters and state, the trainer's master weights, gradients, loss sums and PRN
 the optimizer's state exactly as they were. Then the cases the issue found (a
 description typo, a float or out-of-range input, a kind typo) and the mirror's own
 (shapes, dtypes, batch sizes, normalisation)."""
-import os
 import sys
 
 import numpy as np
@@ -100,98 +99,67 @@ def cases():
 
 
 class NotInMirror(Exception):
-    """A board q88 function the mirror does not have (or, as sat, takes any int)."""
+    """A board function the host side does not have (or, as q88.sat, means otherwise)."""
 
 
-class MirrorQ88:
-    """The mirror's q88 where the board suite's q88 cases look up the board's."""
-    BOARD_ONLY = ("sat", "from_int", "fixed_str", "parse_fixed")
+class HostModule:
+    """A host module standing where the board suite's cases look up a board module: the
+    names in `same` are the host's (the same concept); any other raises NotInMirror."""
 
-    def __getattr__(self, name):
-        if name in self.BOARD_ONLY or not hasattr(m_q88, name):
-            def missing(*a, **kw):
-                raise NotInMirror(name)
-            return missing
-        return getattr(m_q88, name)
-
-
-def q88_cases():
-    """The board suite's q88 cases, their calls looking up the mirror's q88."""
-    board_q88 = B.q88
-    B.q88 = MirrorQ88()
-    try:
-        made = B.q88_cases()
-    finally:
-        B.q88 = board_q88
-    out = []
-    for exc, words, call in made:
-        def on_mirror(w, call=call):
-            B.q88, keep = MirrorQ88(), B.q88
-            try:
-                return call(w)
-            finally:
-                B.q88 = keep
-        try:
-            on_mirror(None)              # q88 calls need no world: drop what the mirror does not have
-        except NotInMirror:
-            continue
-        except Exception:
-            pass
-        out.append(("q88", exc, words, on_mirror))
-    return out
-
-
-class HostWeights:
-    """tinyrnn_host.interop.weights_io where the board suite's weights cases look up tinyrnn.weights:
-    load, file_crc and the error class are the same concept; load_into and save(model, path) are
-    the board's (the host saves (desc, params))."""
-    WeightsError = weights_io.WeightsError
+    def __init__(self, module, same):
+        self._module, self._same = module, same
 
     def __getattr__(self, name):
-        if name in ("load", "file_crc"):
-            return getattr(weights_io, name)
+        if name in self._same:
+            return getattr(self._module, name)
+
         def missing(*a, **kw):
             raise NotInMirror(name)
         return missing
 
 
-def weights_cases():
-    board_weights = B.weights
-    B.weights = HostWeights()
-    try:
-        made = B.weights_cases()
-    finally:
-        B.weights = board_weights
-    out, world = [], World()
-    for exc, words, call in made:
+def host_cases(group, board_name, host):
+    """The board suite's cases of `group`, with its module `board_name` replaced by `host`
+    while they are made and run; those that reach a board-only function are left out."""
+    def swapped(fn):
+        keep = getattr(B, board_name)
+        setattr(B, board_name, host)
         try:
-            call(world)              # the cases of the board's own functions are dropped here
+            return fn()
+        finally:
+            setattr(B, board_name, keep)
+    out, world = [], World()
+    for exc, words, call in swapped(getattr(B, group + "_cases")):
+        def on_host(w, call=call):
+            return swapped(lambda: call(w))
+        try:
+            on_host(world)
         except NotInMirror:
             continue
         except Exception:
             pass
-        out.append(("weights", exc, words, call))
+        out.append((group, exc, words, on_host))
     return out
 
 
-@pytest.fixture(scope="module", autouse=True)
-def folder(tmp_path_factory):
-    """The files the weights cases read (the board suite's, made by the board library)."""
-    here = os.getcwd()
-    os.chdir(tmp_path_factory.mktemp("mirror_bad_input"))
-    B.files()
-    yield
-    B.cleanup()
-    os.chdir(here)
+# q88.sat clamps any int in the mirror (it works on wide intermediates): not the board's sat
+MIRROR_Q88 = HostModule(m_q88, ("add", "sub", "mul", "div", "dot", "to_str", "from_str"))
+# the host saves (desc, params) and has no load_into: load, file_crc and the error are the concept
+HOST_WEIGHTS = HostModule(weights_io, ("load", "file_crc", "WeightsError"))
 
 
-CASES = cases() + q88_cases()
+CASES = cases() + host_cases("q88", "q88", MIRROR_Q88) + host_cases("weights", "weights", HOST_WEIGHTS)
 
 
 def test_most_of_the_board_cases_run_here():
     assert len(CASES) >= 230, len(CASES)
     assert len([c for c in CASES if c[0] == "q88"]) >= 60
     assert len([c for c in CASES if c[0] == "weights"]) >= 8
+
+
+@pytest.fixture(scope="module", autouse=True)
+def files(bad_input_files):
+    """The weights cases read the board suite's files (conftest.bad_input_files)."""
 
 
 def check(exc, words, call):
@@ -204,9 +172,6 @@ def check(exc, words, call):
         msg = msg.strip("'\"")
     assert words in msg, "message %r does not contain %r" % (msg, words)
     assert w.snapshot() == before, "state changed"
-
-
-CASES += weights_cases()
 
 
 @pytest.mark.parametrize("group, exc, words, call", CASES, ids=["%s-%d" % (c[0], i) for i, c in enumerate(CASES)])

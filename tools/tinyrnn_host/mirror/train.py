@@ -143,20 +143,9 @@ class Trainer:
         return xs, q88_array(ys, "ys", dims + (O,))
 
     def _check_data(self, data, name):
-        """A dataset: a non-empty list or tuple of (xs, ys) pairs, or an object with len() and [i]."""
-        if not isinstance(data, SEQS) and (isinstance(data, (dict, str, bytes)) or not (
-                hasattr(data, "__len__") and hasattr(data, "__getitem__"))):
-            bad_type(name, "a list, tuple or array", data)
-        if not len(data):
-            raise ValueError("%s is empty" % name)
-        for i in range(len(data)):
-            pair = data[i]
-            if not isinstance(pair, SEQS) or len(pair) != 2:
-                raise TypeError("%s[%d] must be an (xs, ys) pair" % (name, i))
-            try:
-                self.check(pair[0], pair[1])
-            except (TypeError, ValueError) as e:
-                raise e.__class__("%s[%d]: %s" % (name, i, e)) from None
+        """A dataset: a non-empty list or tuple of (xs, ys) pairs, or an object with len() and [i];
+        the board's own check, each pair checked by this trainer's check()."""
+        board("tinyrnn.train").Trainer._check_data(self, data, name)
 
     def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
                    callback, verbose):
