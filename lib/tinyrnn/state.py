@@ -1,0 +1,332 @@
+# A model's state (hidden and cell state, model.state) as bytes, to keep it across a
+# deep sleep (RTC memory) or a reboot (a small file). Format: docs/state-format.md.
+#
+#     from tinyrnn import state
+#     rtc.memory(state.dumps(model))            # before machine.deepsleep()
+#     state.loads(model, rtc.memory())          # after waking: the sequence goes on
+#     state.save(model, "state.bin")            # or a file (via state.bin.tmp + rename)
+#     state.load(model, "state.bin")
+#
+#     buf = bytearray(state.size(model))        # once
+#     state.dump_into(model, buf)               # every time: allocates nothing
+#
+# A state is refused (StateError, a ValueError naming the problem) when it is
+# truncated, has extra bytes, the wrong magic or version, a bad CRC32, a value a
+# cell never holds, or comes from another architecture (layer kinds and sizes,
+# the fingerprint in its header); everything is checked before the model's state
+# is touched, so a refused state leaves it byte for byte as it was.
+# Only programs that import this module pay for it.
+import os
+
+from ._cell import GRU, LSTM, Dense, Elman, bad_type
+from .model import Model
+
+MAGIC = b"TRNS"
+VERSION = 1
+HEADER = 12                   # magic, version, entries, inputs (u16), values (u16), reserved (u16)
+_IDENTITY = 0
+_TANH = 2
+_KIND_HEAD = 4               # entry kinds: 0 elman, 1 lstm, 2 gru, 3 dense, 4 head
+_NAMES = ("elman", "lstm", "gru", "dense", "head")
+_ACTS = ("identity", "sigmoid", "tanh", "softmax")
+_BUFS = (bytearray, memoryview)          # (module tuples: one written in a call is built per call)
+_DATA = (bytes, bytearray, memoryview)
+
+
+class StateError(ValueError):
+    """A state is not what it must be (or not this model's); the message says what is wrong."""
+
+
+# ---- CRC-32 (zlib's, as binascii.crc32) in two 16-bit halves -----------------------
+# A 32-bit CRC is a heap-allocated long int on a 32-bit board when it passes 2^30;
+# two halves never are, so dump_into() allocates nothing on any port. Four bits at
+# a time, from two 16-entry tables made at import.
+_TH = bytearray(32)           # the tables' high and low halves: entry k is byte k | byte 16+k << 8
+_TL = bytearray(32)
+_ACC = bytearray(4)           # the last CRC computed, little-endian (no tuple returned)
+
+
+def _tables():
+    for k in range(16):
+        hi = 0
+        lo = k
+        for _ in range(4):
+            bit = lo & 1
+            lo = (lo >> 1) | ((hi & 1) << 15)
+            hi >>= 1
+            if bit:
+                hi ^= 0xEDB8
+                lo ^= 0x8320
+        _TH[k] = hi & 255
+        _TH[16 + k] = hi >> 8
+        _TL[k] = lo & 255
+        _TL[16 + k] = lo >> 8
+
+
+_tables()
+
+
+def _crc(buf, n):
+    """CRC-32 of buf[0:n] into _ACC (4 little-endian bytes)."""
+    th = _TH
+    tl = _TL
+    hi = 0xFFFF
+    lo = 0xFFFF
+    for i in range(n):
+        lo ^= buf[i]
+        k = lo & 15
+        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ (tl[k] | (tl[16 + k] << 8))
+        hi = (hi >> 4) ^ (th[k] | (th[16 + k] << 8))
+        k = lo & 15
+        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ (tl[k] | (tl[16 + k] << 8))
+        hi = (hi >> 4) ^ (th[k] | (th[16 + k] << 8))
+    lo ^= 0xFFFF
+    hi ^= 0xFFFF
+    a = _ACC
+    a[0] = lo & 255
+    a[1] = lo >> 8
+    a[2] = hi & 255
+    a[3] = hi >> 8
+
+
+# ---- the model's fingerprint -----------------------------------------------------
+
+def _kind(model, i, L):
+    c = L.__class__
+    if c is Dense:
+        return _KIND_HEAD if i == len(model.layers) - 1 and model.desc.get("head") is not None else 3
+    return 1 if c is LSTM else (2 if c is GRU else 0)
+
+
+def _values(L):
+    return 2 * L.n_hid if L.__class__ is LSTM else L.n_hid
+
+
+def size(model):
+    """The bytes a dump of this model's state takes: 12 + 4 per layer (and head) + 2 per value + 4."""
+    if not isinstance(model, Model):
+        bad_type("state: model", "a tinyrnn Model", model)
+    n = len(model.layers)
+    if n > 255 or len(model.state) > 65535:
+        raise StateError("state: a model of %d layers and %d state values does not fit the format "
+                         "(at most 255 and 65535)" % (n, len(model.state)))
+    return HEADER + 4 * n + 2 * len(model.state) + 4
+
+
+def _u16(d, i):
+    return d[i] | (d[i + 1] << 8)
+
+
+def _put16(b, i, v):
+    b[i] = v & 255
+    b[i + 1] = (v >> 8) & 255
+
+
+# ---- writing ---------------------------------------------------------------------
+
+def dump_into(model, buf):
+    """Write the model's state into buf (a bytearray or memoryview of at least size(model)
+    bytes) from its start; return the number of bytes written. Allocates nothing."""
+    n = size(model)
+    if not isinstance(buf, _BUFS):
+        bad_type("state.dump_into: buf", "a bytearray or memoryview", buf)
+    if len(buf) < n:
+        raise ValueError("state.dump_into: buf holds %d bytes, this model's state needs %d" % (len(buf), n))
+    layers = model.layers
+    for i in range(4):
+        buf[i] = MAGIC[i]
+    buf[4] = VERSION
+    buf[5] = len(layers)
+    _put16(buf, 6, model.layers[0].n_in)
+    s = model.state
+    _put16(buf, 8, len(s))
+    _put16(buf, 10, 0)
+    at = HEADER
+    for i in range(len(layers)):
+        L = layers[i]
+        buf[at] = _kind(model, i, L)
+        buf[at + 1] = L.act if L.__class__ is Dense else 0
+        _put16(buf, at + 2, L.n_hid)
+        at += 4
+    for i in range(len(s)):
+        _put16(buf, at, s[i])
+        at += 2
+    _crc(buf, at)
+    a = _ACC
+    for i in range(4):
+        buf[at + i] = a[i]
+    return n
+
+
+def dumps(model):
+    """The model's state as bytes (size(model) of them)."""
+    buf = bytearray(size(model))
+    dump_into(model, buf)
+    return bytes(buf)
+
+
+# ---- reading ---------------------------------------------------------------------
+
+def _describe(d, n):
+    out = ["input %d" % _u16(d, 6)]
+    at = HEADER
+    for _ in range(n):
+        k = d[at]
+        a = d[at + 1]
+        out.append("%s %d%s" % (_NAMES[k] if k < 5 else "kind%d" % k, _u16(d, at + 2),
+                                " " + _ACTS[a] if k >= 3 and a < 4 else ""))
+        at += 4
+    return ", ".join(out)
+
+
+def _describe_model(model):
+    out = ["input %d" % model.layers[0].n_in]
+    for i in range(len(model.layers)):
+        L = model.layers[i]
+        k = _kind(model, i, L)
+        out.append("%s %d%s" % (_NAMES[k], L.n_hid, " " + _ACTS[L.act] if k >= 3 else ""))
+    return ", ".join(out)
+
+
+def _range(kind, act, u, n_hid):
+    """(lo, hi): the values entry value u of a layer can hold (the spec's bounds)."""
+    if kind < 3:
+        if kind == 1 and u >= n_hid:
+            return -32768, 32767       # an LSTM's cell state c: any Q8.8 value
+        return -256, 256               # a cell's h
+    if act == _IDENTITY:
+        return -32768, 32767
+    return (-256, 256) if act == _TANH else (0, 256)
+
+
+def check(model, data):
+    """Raise StateError naming the first problem of data as a state of model (none: return)."""
+    n_bytes = size(model)
+    if not isinstance(data, _DATA):
+        bad_type("state: data", "bytes, a bytearray or a memoryview", data)
+    got = len(data)
+    if got < HEADER + 4:
+        raise StateError("state: truncated: %d bytes, a header and CRC alone are %d" % (got, HEADER + 4))
+    for i in range(4):
+        if data[i] != MAGIC[i]:
+            raise StateError("state: bad magic %r: not a tinyrnn state" % bytes(data[0:4]))
+    if data[4] != VERSION:
+        raise StateError("state: format version %d not supported (this library reads %d)" % (data[4], VERSION))
+    if _u16(data, 10):
+        raise StateError("state: reserved bytes 10-11 are 0x%04x, must be 0" % _u16(data, 10))
+    n = data[5]
+    s = _u16(data, 8)
+    want = HEADER + 4 * n + 2 * s + 4
+    if got != want:
+        raise StateError("state: %d bytes, its header says %d (%s)"
+                         % (got, want, "truncated" if got < want else "extra bytes at the end"))
+    at = want - 4
+    _crc(data, at)
+    a = _ACC
+    for i in range(4):
+        if data[at + i] != a[i]:
+            raise StateError("state: CRC mismatch: the state says 0x%08x, its contents give 0x%08x (corrupted)"
+                             % (_u16(data, at) | (_u16(data, at + 2) << 16), _u16(a, 0) | (_u16(a, 2) << 16)))
+    layers = model.layers
+    same = n == len(layers) and _u16(data, 6) == layers[0].n_in
+    at = HEADER
+    i = 0
+    while same and i < n:
+        L = layers[i]
+        same = (data[at] == _kind(model, i, L) and _u16(data, at + 2) == L.n_hid
+                and data[at + 1] == (L.act if L.__class__ is Dense else 0))
+        at += 4
+        i += 1
+    if not same:
+        raise StateError("state: architecture mismatch: the state is of [%s], the model is [%s]"
+                         % (_describe(data, n), _describe_model(model)))
+    if s != len(model.state) or want != n_bytes:
+        raise StateError("state: header says %d values, the architecture has %d" % (s, len(model.state)))
+    for i in range(n):
+        L = layers[i]
+        k = data[HEADER + 4 * i]
+        act = data[HEADER + 4 * i + 1]
+        for u in range(_values(L)):
+            v = _u16(data, at)
+            if v > 32767:
+                v -= 65536
+            lo, hi = _range(k, act, u, L.n_hid)
+            if v < lo or v > hi:
+                raise StateError("state: layer %d (%s) value %d is %d, outside [%d, %d]: not a state this cell holds"
+                                 % (i, _NAMES[k], u, v, lo, hi))
+            at += 2
+
+
+def loads(model, data):
+    """Restore the model's state from data (bytes from dumps(), dump_into() or a file);
+    StateError (a ValueError) if it is not a valid state of this model, the state untouched."""
+    check(model, data)
+    s = model.state
+    at = HEADER + 4 * len(model.layers)
+    for i in range(len(s)):
+        v = data[at] | (data[at + 1] << 8)
+        s[i] = v - 65536 if v > 32767 else v
+        at += 2
+    return model
+
+
+# ---- files -----------------------------------------------------------------------
+
+MAX_BYTES = HEADER + 4 * 255 + 2 * 65535 + 4     # the largest state the format can hold
+
+
+def _path(fn, path):
+    """The file's size (-1: not there); TypeError/StateError for a bad path."""
+    if type(path) is not str:
+        bad_type("state.%s: path" % fn, "a str", path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return -1
+    if st[0] & 0x4000:           # S_IFDIR
+        raise StateError("state.%s: path %r is a directory, not a state file" % (fn, path))
+    return st[6]
+
+
+def save(model, path):
+    """Write the model's state to path, via path.tmp and a rename (an interrupted save
+    leaves the old file). Returns the number of bytes written."""
+    _path("save", path)
+    data = dumps(model)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    try:
+        os.rename(tmp, path)
+    except OSError:              # a filesystem whose rename will not replace (FAT): remove, then rename
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        os.rename(tmp, path)
+    return len(data)
+
+
+def _read(path, n):
+    if n > MAX_BYTES:
+        raise StateError("state: %r is %d bytes, larger than any state (%d): not a state file" % (path, n, MAX_BYTES))
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def load(model, path):
+    """Restore the model's state from a file written by save(). If path is missing and a
+    valid path.tmp is there (a FAT replace cut between remove and rename), that one is
+    used and renamed. StateError if the file is not a valid state of this model."""
+    n = _path("load", path)
+    size(model)                      # the model checked before any file is read
+    if n >= 0:
+        return loads(model, _read(path, n))
+    tmp = path + ".tmp"
+    try:
+        n = os.stat(tmp)[6]
+    except OSError:
+        raise StateError("state: cannot open %r" % path)
+    loads(model, _read(tmp, n))      # refused: path.tmp stays where it is
+    os.rename(tmp, path)
+    return model
