@@ -105,7 +105,7 @@ def test_values_at_the_bounds_encode_alike():
             "head": {"out": 3, "act": "identity"}}
     m = Model(desc)
     mir = MModel(desc)
-    lo, hi = mstate.bounds(mstate.fingerprint(mir)[1])
+    lo, hi, _, _ = mstate.bounds(mstate.fingerprint(mir)[1])
     for ends in ((lo, hi), (hi, lo)):
         values = np.where(np.arange(len(lo)) % 2, *ends)
         data = mstate.encode(desc["input"], mstate.fingerprint(mir)[1], values)

@@ -31,18 +31,23 @@ def fingerprint(model):
 
 
 def bounds(arch):
-    """(lo, hi) arrays: the range of each state value (a cell's h within [-1, 1], an LSTM's c anything,
-    a dense output its activation's range)."""
-    lo, hi = [], []
-    for kind, act, n in arch:
+    """(lo, hi, layer, index in layer) arrays: the range of each state value (a cell's h within
+    [-1, 1], an LSTM's c anything, a dense output its activation's range) and whose it is."""
+    rows = []
+    for l, (kind, act, n) in enumerate(arch):
         name = KINDS[kind]
         if name in ("dense", "head"):
             b = [BOUNDS[ACTS[act]]] * n
         else:
             b = [(-256, 256)] * n + ([(-32768, 32767)] * n if name == "lstm" else [])
-        lo += [x for x, _ in b]
-        hi += [y for _, y in b]
-    return np.array(lo, np.int64), np.array(hi, np.int64)
+        rows += [(x, y, l, u) for u, (x, y) in enumerate(b)]
+    return tuple(np.array(c, np.int64).reshape(-1) for c in zip(*rows)) if rows else (np.zeros(0, np.int64),) * 4
+
+
+def describe(n_in, arch):
+    """The words the board's errors use: 'input 2, lstm 2, head 2 sigmoid'."""
+    return ", ".join(["input %d" % n_in] + ["%s %d%s" % (KINDS[k], n, " " + ACTS[a] if k >= 3 else "")
+                                             for k, a, n in arch])
 
 
 def encode(n_in, arch, values):
@@ -90,13 +95,16 @@ def loads(model, data):
     (n_in, arch), values = decode(data)
     have = fingerprint(model)
     if (n_in, arch) != have:
-        raise StateError("state: architecture mismatch: the state is of %s, the model is %s" % ((n_in, arch), have))
-    lo, hi = bounds(arch)
+        raise StateError("state: architecture mismatch: the state is of [%s], the model is [%s]"
+                         % (describe(n_in, arch), describe(*have)))
+    lo, hi, layer, unit = bounds(arch)
     if len(values) != len(lo):
         raise StateError("state: header says %d values, the architecture has %d" % (len(values), len(lo)))
     bad = np.flatnonzero((values < lo) | (values > hi))
     if bad.size:
-        raise StateError("state: value %d is %d, outside [%d, %d]" % (bad[0], values[bad[0]], lo[bad[0]], hi[bad[0]]))
+        i = bad[0]
+        raise StateError("state: layer %d (%s) value %d is %d, outside [%d, %d]: not a state this cell holds"
+                         % (layer[i], KINDS[arch[layer[i]][0]], unit[i], values[i], lo[i], hi[i]))
     model.reset(1)
     at = 0
     for l, (kind, _, n_out, _) in enumerate(model.spec):
