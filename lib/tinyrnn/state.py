@@ -1,5 +1,5 @@
 # A model's state (hidden and cell state, model.state) as bytes, to keep it across a
-# deep sleep (RTC memory) or a reboot (a small file). Format: docs/state-format.md.
+# deep sleep (RTC memory) or a reboot (a small file). Format: docs/state.md.
 #
 #     from tinyrnn import state
 #     rtc.memory(state.dumps(model))            # before machine.deepsleep()
@@ -179,15 +179,6 @@ def _describe(d, n):
     return ", ".join(out)
 
 
-def _describe_model(model):
-    out = ["input %d" % model.layers[0].n_in]
-    for i in range(len(model.layers)):
-        L = model.layers[i]
-        k = _kind(model, i, L)
-        out.append("%s %d%s" % (_NAMES[k], L.n_hid, " " + _ACTS[L.act] if k >= 3 else ""))
-    return ", ".join(out)
-
-
 def _range(kind, act, u, n_hid):
     """(lo, hi): the values entry value u of a layer can hold (the spec's bounds)."""
     if kind < 3:
@@ -239,7 +230,7 @@ def check(model, data):
         i += 1
     if not same:
         raise StateError("state: architecture mismatch: the state is of [%s], the model is [%s]"
-                         % (_describe(data, n), _describe_model(model)))
+                         % (_describe(data, n), _describe(dumps(model), len(layers))))
     if s != len(model.state) or want != n_bytes:
         raise StateError("state: header says %d values, the architecture has %d" % (s, len(model.state)))
     for i in range(n):
