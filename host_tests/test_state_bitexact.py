@@ -1,4 +1,4 @@
-"""State that survives (docs/state-format.md): lib/tinyrnn/state.py under CPython against
+"""State that survives (docs/state.md): lib/tinyrnn/state.py under CPython against
 the mirror's independent implementation (tools/tinyrnn_host/mirror/state.py), byte for
 byte, and a restored run against the uninterrupted one in both; the golden CRC32s of
 device_tests/test_state.py recomputed from the mirror. The board runs: device_tests/."""

@@ -1,6 +1,6 @@
-"""A model's state as bytes (docs/state-format.md) for the NumPy mirror: written from
+"""A model's state as bytes (docs/state.md) for the NumPy mirror: written from
 the spec with struct and zlib, independently of lib/tinyrnn/state.py; the two give
-the same bytes (host_tests/test_state.py, device_tests/test_state.py).
+the same bytes (host_tests/test_state_bitexact.py, device_tests/test_state.py).
 
     data = dumps(model, row=0)       # one batch row of a mirror Model
     loads(model, data)               # the model becomes a batch of 1 holding that state
