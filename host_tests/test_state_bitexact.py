@@ -133,3 +133,13 @@ def test_mirror_refuses_what_the_board_refuses():
     with pytest.raises(mstate.StateError, match="architecture mismatch"):
         mstate.loads(m, other)
     assert (m.state() == before).all()
+
+
+def test_an_inference_program_does_not_load_them():
+    """The state and stream modules cost RAM only in programs that import them (unix port)."""
+    from tinyrnn_host.board import mpunix
+    script = ("import sys\nfrom tinyrnn import weights\nfrom tinyrnn.model import Model\n"
+              "m = Model({'input': 2, 'layers': [{'kind': 'gru', 'hidden': 3}]})\nm.step([1, 2])\n"
+              "print(sorted(k for k in sys.modules if k.startswith('tinyrnn.')))\n")
+    out = mpunix.run_unix(script, heap_bytes=65536).stdout
+    assert "tinyrnn.model" in out and "tinyrnn.state" not in out and "tinyrnn.stream" not in out, out
