@@ -1,5 +1,6 @@
 # A model's state (hidden and cell state, model.state) as bytes, to keep it across a
 # deep sleep (RTC memory) or a reboot (a small file). Format: docs/state.md.
+# A stream.Stream in place of the model keeps its window too (its last outputs).
 #
 #     from tinyrnn import state
 #     rtc.memory(state.dumps(model))            # before machine.deepsleep()
@@ -12,18 +13,18 @@
 #
 # A state is refused (StateError, a ValueError naming the problem) when it is
 # truncated, has extra bytes, the wrong magic or version, a bad CRC32, a value a
-# cell never holds, or comes from another architecture (layer kinds and sizes,
-# the fingerprint in its header); everything is checked before the model's state
+# cell never holds, comes from another architecture (layer kinds and sizes, the
+# fingerprint in its header) or holds another window; everything is checked before the model's state
 # is touched, so a refused state leaves it byte for byte as it was.
 # Only programs that import this module pay for it.
 import os
 
-from ._cell import GRU, LSTM, Dense, Elman, bad_type
+from ._cell import GRU, LSTM, Dense, bad_type
 from .model import Model
 
 MAGIC = b"TRNS"
 VERSION = 1
-HEADER = 12                   # magic, version, entries, inputs (u16), values (u16), reserved (u16)
+HEADER = 12                   # magic, version, entries, inputs (u16), values (u16), window (u16)
 _IDENTITY = 0
 _TANH = 2
 _KIND_HEAD = 4               # entry kinds: 0 elman, 1 lstm, 2 gru, 3 dense, 4 head
@@ -102,15 +103,30 @@ def _values(L):
     return 2 * L.n_hid if L.__class__ is LSTM else L.n_hid
 
 
-def size(model):
-    """The bytes a dump of this model's state takes: 12 + 4 per layer (and head) + 2 per value + 4."""
-    if not isinstance(model, Model):
-        bad_type("state: model", "a tinyrnn Model", model)
+def _model(obj):
+    """The model of what dumps and loads take: a Model, or a stream.Stream (its .model)."""
+    if isinstance(obj, Model):
+        return obj
+    m = getattr(obj, "model", None)          # a Stream, by its parts (this module does not load stream)
+    if isinstance(m, Model) and getattr(obj, "ring", None) is not None:
+        return m
+    bad_type("state: model", "a tinyrnn Model or Stream", obj)
+
+
+def _window(obj, model):
+    return 0 if obj is model else obj.window
+
+
+def size(obj):
+    """The bytes a dump takes: 12 + 4 per layer (and head) + 2 per state value + 4; a Stream's
+    window adds 4 + 2 per output per step."""
+    model = _model(obj)
     n = len(model.layers)
     if n > 255 or len(model.state) > 65535:
         raise StateError("state: a model of %d layers and %d state values does not fit the format "
                          "(at most 255 and 65535)" % (n, len(model.state)))
-    return HEADER + 4 * n + 2 * len(model.state) + 4
+    w = _window(obj, model)
+    return HEADER + 4 * n + 2 * len(model.state) + 4 + (4 + 2 * len(obj.ring) if w else 0)
 
 
 def _u16(d, i):
@@ -124,10 +140,13 @@ def _put16(b, i, v):
 
 # ---- writing ---------------------------------------------------------------------
 
-def dump_into(model, buf):
-    """Write the model's state into buf (a bytearray or memoryview of at least size(model)
-    bytes) from its start; return the number of bytes written. Allocates nothing."""
-    n = size(model)
+def dump_into(obj, buf):
+    """Write the state of a Model (or a Stream: its model's state and its window) into buf
+    (a bytearray or memoryview of at least size(obj) bytes) from its start; return the number
+    of bytes written. Allocates nothing."""
+    n = size(obj)
+    model = _model(obj)
+    w = _window(obj, model)
     if not isinstance(buf, _BUFS):
         bad_type("state.dump_into: buf", "a bytearray or memoryview", buf)
     if len(buf) < n:
@@ -140,7 +159,7 @@ def dump_into(model, buf):
     _put16(buf, 6, model.layers[0].n_in)
     s = model.state
     _put16(buf, 8, len(s))
-    _put16(buf, 10, 0)
+    _put16(buf, 10, w)
     at = HEADER
     for i in range(len(layers)):
         L = layers[i]
@@ -151,6 +170,14 @@ def dump_into(model, buf):
     for i in range(len(s)):
         _put16(buf, at, s[i])
         at += 2
+    if w:
+        _put16(buf, at, obj.count)
+        _put16(buf, at + 2, obj._at)
+        at += 4
+        r = obj.ring
+        for i in range(len(r)):
+            _put16(buf, at, r[i])
+            at += 2
     _crc(buf, at)
     a = _ACC
     for i in range(4):
@@ -158,10 +185,10 @@ def dump_into(model, buf):
     return n
 
 
-def dumps(model):
-    """The model's state as bytes (size(model) of them)."""
-    buf = bytearray(size(model))
-    dump_into(model, buf)
+def dumps(obj):
+    """The state of a Model (or a Stream, with its window) as bytes (size(obj) of them)."""
+    buf = bytearray(size(obj))
+    dump_into(obj, buf)
     return bytes(buf)
 
 
@@ -190,9 +217,15 @@ def _range(kind, act, u, n_hid):
     return (-256, 256) if act == _TANH else (0, 256)
 
 
-def check(model, data):
-    """Raise StateError naming the first problem of data as a state of model (none: return)."""
-    n_bytes = size(model)
+def _what(w):
+    return "a stream window of %d steps" % w if w else "no window"
+
+
+def check(obj, data):
+    """Raise StateError naming the first problem of data as a state of obj, a Model or a Stream
+    (none: return)."""
+    n_bytes = size(obj)
+    model = _model(obj)
     if not isinstance(data, _DATA):
         bad_type("state: data", "bytes, a bytearray or a memoryview", data)
     got = len(data)
@@ -203,15 +236,17 @@ def check(model, data):
             raise StateError("state: bad magic %r: not a tinyrnn state" % bytes(data[0:4]))
     if data[4] != VERSION:
         raise StateError("state: format version %d not supported (this library reads %d)" % (data[4], VERSION))
-    if _u16(data, 10):
-        raise StateError("state: reserved bytes 10-11 are 0x%04x, must be 0" % _u16(data, 10))
     n = data[5]
     s = _u16(data, 8)
-    want = HEADER + 4 * n + 2 * s + 4
+    w = _u16(data, 10)
+    o = 0                        # outputs per window row: the last entry's size
+    if w and n and got >= HEADER + 4 * n:
+        o = _u16(data, HEADER + 4 * n - 2)
+    want = HEADER + 4 * n + 2 * s + 4 + (4 + 2 * w * o if w else 0)
     if got != want:
         raise StateError("state: %d bytes, its header says %d (%s)"
                          % (got, want, "truncated" if got < want else "extra bytes at the end"))
-    at = want - 4
+    at = got - 4
     _crc(data, at)
     a = _ACC
     for i in range(4):
@@ -231,6 +266,9 @@ def check(model, data):
     if not same:
         raise StateError("state: architecture mismatch: the state is of [%s], the model is [%s]"
                          % (_describe(data, n), _describe(dumps(model), len(layers))))
+    if w != _window(obj, model):
+        raise StateError("state: window mismatch: the state holds %s, this %s has %s"
+                         % (_what(w), "Model" if obj is model else "Stream", _what(_window(obj, model))))
     if s != len(model.state) or want != n_bytes:
         raise StateError("state: header says %d values, the architecture has %d" % (s, len(model.state)))
     for i in range(n):
@@ -246,25 +284,65 @@ def check(model, data):
                 raise StateError("state: layer %d (%s) value %d is %d, outside [%d, %d]: not a state this cell holds"
                                  % (i, _NAMES[k], u, v, lo, hi))
             at += 2
+    if w:
+        _check_window(data, at, w, o, data[HEADER + 4 * n - 4], data[HEADER + 4 * n - 3])
 
 
-def loads(model, data):
-    """Restore the model's state from data (bytes from dumps(), dump_into() or a file);
-    StateError (a ValueError) if it is not a valid state of this model, the state untouched."""
-    check(model, data)
-    s = model.state
-    at = HEADER + 4 * len(model.layers)
-    for i in range(len(s)):
+def _check_window(data, at, w, o, kind, act):
+    count = _u16(data, at)
+    nxt = _u16(data, at + 2)
+    if count > w or nxt >= w or (count < w and nxt != count):
+        raise StateError("state: window counters (count %d, next row %d) do not fit a window of %d steps"
+                         % (count, nxt, w))
+    at += 4
+    for row in range(w):
+        for u in range(o):
+            v = _u16(data, at)
+            if v > 32767:
+                v -= 65536
+            lo, hi = _range(kind, act, u, o)
+            if row >= count and v:
+                raise StateError("state: window row %d is not filled yet but holds %d" % (row, v))
+            if v < lo or v > hi:
+                raise StateError("state: window row %d output %d is %d, outside [%d, %d]: not an output of this model"
+                                 % (row, u, v, lo, hi))
+            at += 2
+
+
+def _get(data, at, a):
+    # len(a) int16 values from data[at:] into a; the offset after them
+    for i in range(len(a)):
         v = data[at] | (data[at + 1] << 8)
-        s[i] = v - 65536 if v > 32767 else v
+        a[i] = v - 65536 if v > 32767 else v
         at += 2
-    return model
+    return at
+
+
+def loads(obj, data):
+    """Restore the state of a Model (or a Stream: its model's state and its window) from data
+    (bytes from dumps(), dump_into() or a file); StateError (a ValueError) if it is not a valid
+    state of obj, which is then left untouched. Returns obj."""
+    check(obj, data)
+    model = _model(obj)
+    at = _get(data, HEADER + 4 * len(model.layers), model.state)
+    if obj is not model:
+        obj.count = _u16(data, at)
+        obj._at = _u16(data, at + 2)
+        r = obj.ring
+        _get(data, at + 4, r)
+        sc = obj.scores
+        n = len(sc)
+        for k in range(n):           # the sums, from the rows (not stored: they cannot disagree)
+            t = 0
+            i = k
+            while i < len(r):        # (a range() with a variable step would be an object)
+                t += r[i]
+                i += n
+            sc[k] = t
+    return obj
 
 
 # ---- files -----------------------------------------------------------------------
-
-MAX_BYTES = HEADER + 4 * 255 + 2 * 65535 + 4     # the largest state the format can hold
-
 
 def _path(fn, path):
     """The file's size (-1: not there); TypeError/StateError for a bad path."""
@@ -279,11 +357,11 @@ def _path(fn, path):
     return st[6]
 
 
-def save(model, path):
-    """Write the model's state to path, via path.tmp and a rename (an interrupted save
-    leaves the old file). Returns the number of bytes written."""
+def save(obj, path):
+    """Write the state of a Model (or a Stream) to path, via path.tmp and a rename (an
+    interrupted save leaves the old file). Returns the number of bytes written."""
     _path("save", path)
-    data = dumps(model)
+    data = dumps(obj)
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(data)
@@ -298,26 +376,27 @@ def save(model, path):
     return len(data)
 
 
-def _read(path, n):
-    if n > MAX_BYTES:
-        raise StateError("state: %r is %d bytes, larger than any state (%d): not a state file" % (path, n, MAX_BYTES))
+def _read(path, n, want):
+    # the whole file: a state is small; one far larger than this one's is not read into RAM
+    if n > want + 4096:
+        raise StateError("state: %r is %d bytes, this state is %d: not its state file" % (path, n, want))
     with open(path, "rb") as f:
         return f.read()
 
 
-def load(model, path):
-    """Restore the model's state from a file written by save(). If path is missing and a
-    valid path.tmp is there (a FAT replace cut between remove and rename), that one is
-    used and renamed. StateError if the file is not a valid state of this model."""
+def load(obj, path):
+    """Restore the state of a Model (or a Stream) from a file written by save(). If path is
+    missing and a valid path.tmp is there (a FAT replace cut between remove and rename), that
+    one is used and renamed. StateError if the file is not a valid state of obj."""
     n = _path("load", path)
-    size(model)                      # the model checked before any file is read
+    want = size(obj)                 # obj checked before any file is read
     if n >= 0:
-        return loads(model, _read(path, n))
+        return loads(obj, _read(path, n, want))
     tmp = path + ".tmp"
     try:
         n = os.stat(tmp)[6]
     except OSError:
         raise StateError("state: cannot open %r" % path)
-    loads(model, _read(tmp, n))      # refused: path.tmp stays where it is
+    loads(obj, _read(tmp, n, want))  # refused: path.tmp stays where it is
     os.rename(tmp, path)
-    return model
+    return obj
