@@ -133,6 +133,11 @@ def _u16(d, i):
     return d[i] | (d[i + 1] << 8)
 
 
+def _s16(d, i):
+    v = d[i] | (d[i + 1] << 8)
+    return v - 65536 if v > 32767 else v
+
+
 def _put16(b, i, v):
     b[i] = v & 255
     b[i + 1] = (v >> 8) & 255
@@ -276,9 +281,7 @@ def check(obj, data):
         k = data[HEADER + 4 * i]
         act = data[HEADER + 4 * i + 1]
         for u in range(_values(L)):
-            v = _u16(data, at)
-            if v > 32767:
-                v -= 65536
+            v = _s16(data, at)
             lo, hi = _range(k, act, u, L.n_hid)
             if v < lo or v > hi:
                 raise StateError("state: layer %d (%s) value %d is %d, outside [%d, %d]: not a state this cell holds"
@@ -297,9 +300,7 @@ def _check_window(data, at, w, o, kind, act):
     at += 4
     for row in range(w):
         for u in range(o):
-            v = _u16(data, at)
-            if v > 32767:
-                v -= 65536
+            v = _s16(data, at)
             lo, hi = _range(kind, act, u, o)
             if row >= count and v:
                 raise StateError("state: window row %d is not filled yet but holds %d" % (row, v))
@@ -312,8 +313,7 @@ def _check_window(data, at, w, o, kind, act):
 def _get(data, at, a):
     # len(a) int16 values from data[at:] into a; the offset after them
     for i in range(len(a)):
-        v = data[at] | (data[at + 1] << 8)
-        a[i] = v - 65536 if v > 32767 else v
+        a[i] = _s16(data, at)
         at += 2
     return at
 
