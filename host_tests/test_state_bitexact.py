@@ -12,6 +12,7 @@ import pytest
 
 from tinyrnn_host import paths
 from tinyrnn_host.mirror import state as mstate
+from tinyrnn_host.mirror import stream as mstream
 from tinyrnn_host.mirror.model import Model as MModel
 from tinyrnn_host.mirror.rng import Rng as MRng
 
@@ -144,3 +145,35 @@ def test_an_inference_program_does_not_load_them():
               "print(sorted(k for k in sys.modules if k.startswith('tinyrnn.')))\n")
     out = mpunix.run_unix(script, heap_bytes=65536).stdout
     assert "tinyrnn.model" in out and "tinyrnn.state" not in out and "tinyrnn.stream" not in out, out
+
+
+BOARD_SCRIPT = """
+from binascii import hexlify
+from tinyrnn import state
+from tinyrnn.model import Model
+from tinyrnn.stream import Stream
+s = Stream(Model(%r, seed=4), 3)
+for x in %r:
+    s.push(x)
+print("MODEL", hexlify(state.dumps(s.model)).decode())
+print("STREAM", hexlify(state.dumps(s)).decode())
+"""
+
+
+@pytest.mark.parametrize("runtime", ["unix", "wasm"])
+def test_the_boards_bytes_are_the_mirrors(runtime):
+    """The bytes a board dumps (a model's state, and a stream's with its window), read back from the
+    board itself, equal the mirror's, on the unix port (viper) and the WebAssembly VM (bytecode)."""
+    from tinyrnn_host.board import mpunix, mpvm
+    desc = ARCHS["mixed"]
+    xs = lib_inputs(8, desc["input"], 5, 768)
+    script = BOARD_SCRIPT % (desc, xs)
+    if runtime == "unix":
+        out = mpunix.run_unix(script, heap_bytes=65536).stdout
+    else:
+        out = mpvm.run_vm(script, heap_bytes=65536, mpy=True).stdout
+    got = dict(line.split() for line in out.splitlines() if line.startswith(("MODEL", "STREAM")))
+    mir = MModel(desc, seed=4)
+    outs, _ = mir.run(np.array([xs]))
+    assert bytes.fromhex(got["MODEL"]) == mstate.dumps(mir)
+    assert bytes.fromhex(got["STREAM"]) == mstate.dumps(mir, 0, mstream.window_of(outs[0], 3))
