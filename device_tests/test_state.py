@@ -2,15 +2,15 @@
 # machine.deepsleep(), or to a file), restored into a freshly built model (as after
 # the wake), continues the sequence exactly as the uninterrupted model does; the
 # bytes and the continued run are the NumPy mirror's (GOLDEN_*, recomputed by
-# host_tests/test_state.py). Dumping and restoring allocate nothing.
-# Bad states: test_state_errors.py.
+# host_tests/test_state_bitexact.py). Dumping and restoring allocate nothing.
+# Between kernel sets: test_state_kernels.py; bad states: test_state_errors.py, test_state_foreign.py.
 import os
 from array import array
 
 import harness
 from harness import eq
 from measure import Crc, crc32
-from tinyrnn import kernels, state
+from tinyrnn import state
 from tinyrnn.model import Model
 from tinyrnn.rng import Rng
 
@@ -43,7 +43,7 @@ def continued(m, r, x, h):
     return h.value()
 
 
-def sleep_and_wake(name, how, wake_kernels=None):
+def sleep_and_wake(name, how):
     desc = CASES[name]
     a = Model(desc, seed=11)
     r = Rng(5)
@@ -59,7 +59,7 @@ def sleep_and_wake(name, how, wake_kernels=None):
         eq(len(data), state.size(a), "bytes dumped")
         eq(crc32(data[:-4]), GOLDEN_DUMP[name], "CRC32 of the dump before its CRC (the mirror's)")
     # the wake: a new model with the same weights and some other state, then the saved one
-    b = Model(desc, seed=11, kernels=wake_kernels)
+    b = Model(desc, seed=11)
     b.step(array("h", [700] * b.n_inputs))
     if how == "file":
         state.load(b, FILE)
@@ -93,12 +93,6 @@ def test_restored_mixed_stack_continues_exactly():
 def test_restored_from_a_file_continues_exactly():
     sleep_and_wake("mixed", "file")
     assert not exists(FILE + ".tmp"), "no .tmp left"
-
-
-def test_state_moves_between_kernel_sets():
-    # dumped by the port's best kernels (viper where it compiles), restored into bytecode ones
-    sleep_and_wake("lstm", "bytes", "bytecode")
-    print("dumped with %s kernels, restored into bytecode" % ("viper" if kernels.available() else "bytecode"))
 
 
 def exists(path):
@@ -149,11 +143,11 @@ def test_dump_into_and_loads_allocate_nothing_heap_locked():
     assert big >= 32767, "a state value at the rails (largest %d)" % big
 
 
-def test_size_is_what_rtc_memory_needs():
-    # 12 header bytes, 4 per layer, 2 per state value, 4 of CRC: a GRU 8-32-4 takes 96 bytes
-    m = Model({"input": 8, "layers": [{"kind": "gru", "hidden": 32}], "head": {"out": 4, "act": "softmax"}})
-    eq(state.size(m), 12 + 4 * 2 + 2 * (32 + 4) + 4, "bytes")
-    eq(len(state.dumps(m)), 96, "bytes dumped")
+def test_size_is_what_the_readme_says():
+    # 12 header bytes, 4 per layer, 2 per state value, 4 of CRC: README's GRU 2-8-3 takes 46 bytes
+    m = Model({"input": 2, "layers": [{"kind": "gru", "hidden": 8}], "head": {"out": 3, "act": "softmax"}})
+    eq(state.size(m), 12 + 4 * 2 + 2 * (8 + 3) + 4, "bytes")
+    eq(len(state.dumps(m)), 46, "bytes dumped")
 
 
 if __name__ == "__main__":
