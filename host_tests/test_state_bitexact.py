@@ -177,3 +177,13 @@ def test_the_boards_bytes_are_the_mirrors(runtime):
     outs, _ = mir.run(np.array([xs]))
     assert bytes.fromhex(got["MODEL"]) == mstate.dumps(mir)
     assert bytes.fromhex(got["STREAM"]) == mstate.dumps(mir, 0, mstream.window_of(outs[0], 3))
+
+
+def test_the_crc_in_halves_is_zlibs():
+    from tinyrnn._crc import crc32_into
+    r = Rng(12)
+    out = bytearray(4)
+    for n in list(range(40)) + [255, 1000]:
+        data = bytes(r.next16() & 255 for _ in range(n))
+        crc32_into(data, n, out)
+        assert bytes(out) == zlib.crc32(data).to_bytes(4, "little")

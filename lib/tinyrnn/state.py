@@ -20,6 +20,7 @@
 import os
 
 from ._cell import GRU, LSTM, Dense, bad_type
+from ._crc import crc32_into
 from .model import Model
 
 MAGIC = b"TRNS"
@@ -34,60 +35,11 @@ _BUFS = (bytearray, memoryview)          # (module tuples: one written in a call
 _DATA = (bytes, bytearray, memoryview)
 
 
+_ACC = bytearray(4)          # the last CRC computed, little-endian (no tuple returned)
+
+
 class StateError(ValueError):
     """A state is not what it must be (or not this model's); the message says what is wrong."""
-
-
-# ---- CRC-32 (zlib's, as binascii.crc32) in two 16-bit halves -----------------------
-# A 32-bit CRC is a heap-allocated long int on a 32-bit board when it passes 2^30;
-# two halves never are, so dump_into() allocates nothing on any port. Four bits at
-# a time, from two 16-entry tables made at import.
-_TH = bytearray(32)           # the tables' high and low halves: entry k is byte k | byte 16+k << 8
-_TL = bytearray(32)
-_ACC = bytearray(4)           # the last CRC computed, little-endian (no tuple returned)
-
-
-def _tables():
-    for k in range(16):
-        hi = 0
-        lo = k
-        for _ in range(4):
-            bit = lo & 1
-            lo = (lo >> 1) | ((hi & 1) << 15)
-            hi >>= 1
-            if bit:
-                hi ^= 0xEDB8
-                lo ^= 0x8320
-        _TH[k] = hi & 255
-        _TH[16 + k] = hi >> 8
-        _TL[k] = lo & 255
-        _TL[16 + k] = lo >> 8
-
-
-_tables()
-
-
-def _crc(buf, n):
-    """CRC-32 of buf[0:n] into _ACC (4 little-endian bytes)."""
-    th = _TH
-    tl = _TL
-    hi = 0xFFFF
-    lo = 0xFFFF
-    for i in range(n):
-        lo ^= buf[i]
-        k = lo & 15
-        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ (tl[k] | (tl[16 + k] << 8))
-        hi = (hi >> 4) ^ (th[k] | (th[16 + k] << 8))
-        k = lo & 15
-        lo = ((lo >> 4) | ((hi & 15) << 12)) ^ (tl[k] | (tl[16 + k] << 8))
-        hi = (hi >> 4) ^ (th[k] | (th[16 + k] << 8))
-    lo ^= 0xFFFF
-    hi ^= 0xFFFF
-    a = _ACC
-    a[0] = lo & 255
-    a[1] = lo >> 8
-    a[2] = hi & 255
-    a[3] = hi >> 8
 
 
 # ---- the model's fingerprint -----------------------------------------------------
@@ -183,7 +135,7 @@ def dump_into(obj, buf):
         for i in range(len(r)):
             _put16(buf, at, r[i])
             at += 2
-    _crc(buf, at)
+    crc32_into(buf, at, _ACC)
     a = _ACC
     for i in range(4):
         buf[at + i] = a[i]
@@ -252,7 +204,7 @@ def check(obj, data):
         raise StateError("state: %d bytes, its header says %d (%s)"
                          % (got, want, "truncated" if got < want else "extra bytes at the end"))
     at = got - 4
-    _crc(data, at)
+    crc32_into(data, at, _ACC)
     a = _ACC
     for i in range(4):
         if data[at + i] != a[i]:
