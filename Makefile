@@ -11,11 +11,12 @@ HEAP    ?= 65536
 
 setup: $(VENV) $(NODEMOD)
 
-$(VENV): requirements-dev.txt requirements-data.txt pyproject.toml
+$(VENV): requirements-dev.txt requirements-data.txt requirements-examples.txt pyproject.toml
 	@echo "setup: creating .venv with pinned host dependencies (requirements-dev.txt) and the tinyrnn command"
 	@test -x $(PY) || python3 -m venv .venv
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-examples.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
@@ -40,10 +41,12 @@ examples: setup
 	$(TINYRNN) examples
 	$(MAKE) --no-print-directory examples-data
 
-# Real sensor data (UEA JapaneseVowels, BasicMotions): host-trained and evaluated on the virtual
-# board, trained on the board (unix port); the accuracy table and the README's figures (docs/img).
+# Real data (UEA JapaneseVowels, BasicMotions, the 8x8 digits row by row): host-trained and evaluated
+# on the virtual board, trained on the board (unix port); the accuracy table and the figures
+# (into build/figures; FIGURES=docs/img to update the README's on purpose).
+FIGURES ?= build/figures
 examples-data: setup
-	$(PY) examples/real_data.py --figures docs/img
+	$(PY) examples/real_data.py --figures $(FIGURES)
 	$(TINYRNN) quant-error --plot docs/img/quant_error.png
 	mkdir -p build && $(TINYRNN) train --task sine --out build/host_sine.bin --plot docs/img/sine_forecast.png
 
