@@ -96,13 +96,21 @@ def train_on_board(files, consts, heap, echo=True, app=APP):
 def replay(weights_file, raw, y, raw_te, consts, progress=True):
     """The board's training again in the mirror, from the file's normalisation:
     (per-epoch losses, final params {name: ints}, test predictions)."""
+    f = weights_io.read(weights_file)
+    xs = f.norm.apply(raw)                                          # (N, T, C) Q8.8, as the board computed
+    losses, params = mirror_fit(f.desc, consts, [(xs[i], int(y[i])) for i in range(len(xs))], "last", progress)
+    pred = classify.argmax(classify.predict_q88(f.desc, params, list(f.norm.apply(raw_te))))
+    return losses, params, pred
+
+
+def mirror_fit(desc, consts, dataset, targets, progress=True):
+    """The board program's Trainer (cross-entropy, Adam at LR, SEED, EPOCHS, BATCH) in the mirror:
+    (per-epoch losses, final params)."""
     from ..mirror import optim as m_optim
     from ..mirror.model import Model
     from ..mirror.train import Trainer
-    f = weights_io.read(weights_file)
-    xs = f.norm.apply(raw)                                          # (N, T, C) Q8.8, as the board computed
-    model = Model(f.desc, seed=consts["SEED"])
-    trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets="last",
+    model = Model(desc, seed=consts["SEED"])
+    trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets=targets,
                       seed=consts["SEED"])
     bar = None
     if progress:
@@ -114,12 +122,10 @@ def replay(weights_file, raw, y, raw_te, consts, progress=True):
             bar.set_postfix(loss=loss)
             bar.update(1)
 
-    history = trainer.fit([(xs[i], int(y[i])) for i in range(len(xs))], consts["EPOCHS"],
-                          batch_size=consts["BATCH"], callback=tick)
+    history = trainer.fit(dataset, consts["EPOCHS"], batch_size=consts["BATCH"], callback=tick)
     if bar is not None:
         bar.close()
-    pred = classify.argmax(classify.predict_q88(f.desc, model.params, list(f.norm.apply(raw_te))))
-    return [loss for loss, _ in history], model.params, pred
+    return [loss for loss, _ in history], model.params
 
 
 def run(task=MOTIONS, heap=None, build=None, figures=None, progress=True, echo=True):
