@@ -7,7 +7,7 @@ VENV    := .venv/.installed
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
+.PHONY: setup test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
 
@@ -47,6 +47,7 @@ examples: setup
 FIGURES ?= build/figures
 examples-data: setup
 	$(PY) examples/real_data.py --figures $(FIGURES)
+	$(TINYRNN) keras-error
 	$(TINYRNN) quant-error --plot docs/img/quant_error.png
 	mkdir -p build && $(TINYRNN) train --task sine --out build/host_sine.bin --plot docs/img/sine_forecast.png
 
@@ -75,6 +76,10 @@ host-train: setup
 # PyTorch float outputs vs the board's Q8.8 outputs after import.
 torch-error: setup
 	$(TINYRNN) torch-error
+
+# Keras float outputs (PyTorch backend) vs the board's Q8.8 outputs after import-keras.
+keras-error: setup
+	$(TINYRNN) keras-error
 
 VBOARD_HEAP ?= 131072
 # A virtual MicroPython board for mpremote; prints PORT=/dev/pts/N. Ctrl-C stops it.

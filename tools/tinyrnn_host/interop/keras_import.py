@@ -99,7 +99,7 @@ def recurrent(layer, kind):
     b_ih = rows[0]
     b_hh = rows[1] if len(rows) == 2 else np.zeros(G * H)
     return {"weight_ih": _reorder(kernel.T, kind, 0), "weight_hh": _reorder(rec.T, kind, 0),
-            "bias_ih": _reorder(b_ih, kind, 0), "bias_hh": _reorder(b_hh, kind, 0)}
+            "bias_ih": _reorder(b_ih, kind, 0), "bias_hh": _reorder(b_hh, kind, 0), "rows": len(rows)}
 
 
 def dense(layer):
@@ -134,7 +134,8 @@ def layers_of(model):
                 raise KerasImportError("%s gets one vector, not a sequence (an earlier layer has "
                                        "return_sequences=False): tinyrnn cannot map it" % layer.name)
             arrays = recurrent(layer, kind)
-            out.append((kind, layer.name, {"hidden": arrays["weight_hh"].shape[1]}, arrays))
+            out.append((kind, layer.name, {"hidden": arrays["weight_hh"].shape[1], "bias_rows": arrays.pop("rows")},
+                        arrays))
             sequence = bool(layer.get_config().get("return_sequences"))
         elif cls == "Dense":
             act, arrays = dense(layer)
@@ -176,7 +177,11 @@ def from_model(model):
                         ("bias_l%d" % l, name + ".bias", arrays["bias"])]
         else:
             desc["layers"].append({"kind": kind, "hidden": settings["hidden"]})
-            sources += [("%s_l%d" % (stem, l), "%s.%s" % (name, stem), arrays[stem]) for stem in torch_import.STEMS]
+            two = settings.get("bias_rows") == 2
+            keys = {"weight_ih": "kernel", "weight_hh": "recurrent_kernel",
+                    "bias_ih": "bias[0]" if two else "bias", "bias_hh": "bias[1]" if two else "(zero)"}
+            sources += [("%s_l%d" % (stem, l), "%s.%s" % (name, keys[stem]), arrays[stem])
+                        for stem in torch_import.STEMS]
     if head:
         _, name, settings, arrays = head
         desc["head"] = {"out": settings["out"], "act": settings["act"]}
