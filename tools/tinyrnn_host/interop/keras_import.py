@@ -198,12 +198,10 @@ def from_model(model):
         if shapes[name] != x.shape:
             raise KerasImportError("%s has shape %s where %s needs %s" % (key, x.shape, name, shapes[name]))
         try:
-            q, sat, err = torch_import.quantise(x)
+            params[name], row = torch_import.quantise_tensor(name, key, x)
         except torch_import.TorchImportError as e:
-            raise KerasImportError("%s %s" % (key, e))
-        params[name] = q
-        report.append({"name": name, "key": key, "shape": tuple(x.shape), "saturated": sat, "max_err": err,
-                       "max_abs": float(np.abs(x).max(initial=0.0))})
+            raise KerasImportError(str(e))
+        report.append(row)
     return desc, params, report
 
 
