@@ -49,6 +49,9 @@ class Sampler:
     def reset(self):
         self.model.reset(1)
 
+    def logits(self, x):
+        """One step of the identity-head twin: the Q8.8 logits (A,)."""
+        return self.model.step(np.asarray(x, np.int64)[None])[0]
+
     def step(self, x):
-        z = self.model.step(np.asarray(x, np.int64)[None])[0]
-        return draw(z, self.t, self.rng)
+        return draw(self.logits(x), self.t, self.rng)
