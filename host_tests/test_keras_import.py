@@ -106,6 +106,7 @@ print(json.dumps(out))
     return np.array(json.loads(res.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls", ["SimpleRNN", "LSTM", "GRU"])
 def test_import_keras_round_trip_on_the_board(tmp_path, capsys, cls):
     m = model_of(cls, 3)
