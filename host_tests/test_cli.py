@@ -12,7 +12,8 @@ from tinyrnn_host import cli, paths
 from tinyrnn_host.board import device
 
 COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "dist", "import-torch", "export-torch",
-            "torch-error", "train", "examples", "bench", "sizes", "quant-error", "tables"]
+            "torch-error", "import-keras", "keras-error", "train", "examples", "bench", "sizes", "quant-error",
+            "tables"]
 
 
 def test_help_lists_every_subcommand(capsys):

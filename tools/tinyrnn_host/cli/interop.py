@@ -1,4 +1,4 @@
-"""Interop subcommands: import-torch, export-torch, torch-error, train."""
+"""Interop subcommands: import-torch, export-torch, torch-error, import-keras, keras-error, train."""
 import argparse
 
 from .common import command
@@ -40,6 +40,17 @@ def add(sub):
 
     p = command(sub, "torch-error", "Q8.8 outputs vs the PyTorch models they came from, in LSB")
     p.set_defaults(run=torch_error)
+
+    p = command(sub, "import-keras", "Keras 3 Sequential model (.keras) -> tinyrnn weights file",
+                "Keras -> tinyrnn: SimpleRNN, LSTM, GRU (reset_after=True) and Dense layers of a Sequential model,\n"
+                "quantised to Q8.8, with the rounding report and the Keras-vs-board output error. Keras runs on\n"
+                "its PyTorch backend (no TensorFlow). See docs/pytorch.md.")
+    p.add_argument("src", help="the .keras file (keras.saving.save_model)")
+    p.add_argument("out", help="the weights file to write")
+    p.set_defaults(run=import_keras)
+
+    p = command(sub, "keras-error", "Q8.8 outputs vs the Keras models they came from, in LSB")
+    p.set_defaults(run=keras_error)
 
     p = command(sub, "train", "train on the host (float64), write a Q8.8 weights file",
                 "Train a model on the host in float64 (NumPy, BPTT, Adam), quantise it to Q8.8, write a weights\n"
@@ -84,6 +95,17 @@ def export_torch(a):
 
 def torch_error(a):
     _torch_import().print_error_table()
+    return 0
+
+
+def import_keras(a):
+    from ..interop import keras_import
+    return keras_import.import_command(a.src, a.out)
+
+
+def keras_error(a):
+    from ..interop import keras_import
+    keras_import.print_error_table()
     return 0
 
 

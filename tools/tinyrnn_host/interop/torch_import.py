@@ -228,15 +228,19 @@ def from_state_dict(state_dict, head_act=None, kinds=None, rnn_prefixes=None, li
                                "pass --allow-extra to leave them out)" % ", ".join(extra))
     params, report = {}, []
     for name, key in sources:
-        x = _array(state_dict, key)
-        try:
-            q, sat, err = quantise(x)
-        except TorchImportError as e:
-            raise TorchImportError("%s %s" % (key, e))
-        params[name] = q
-        report.append({"name": name, "key": key, "shape": tuple(x.shape), "saturated": sat, "max_err": err,
-                       "max_abs": float(np.abs(x).max(initial=0.0))})
+        params[name], row = quantise_tensor(name, key, _array(state_dict, key))
+        report.append(row)
     return desc, params, report
+
+
+def quantise_tensor(name, key, x):
+    """One tensor -> (Q8.8 ints, its report row); `key` says where it came from (also in errors)."""
+    try:
+        q, sat, err = quantise(x)
+    except TorchImportError as e:
+        raise TorchImportError("%s %s" % (key, e))
+    return q, {"name": name, "key": key, "shape": tuple(x.shape), "saturated": sat, "max_err": err,
+               "max_abs": float(np.abs(x).max(initial=0.0))}
 
 
 def check_module(module):

@@ -1,6 +1,8 @@
-"""BasicMotions trained from scratch ON THE BOARD (examples/motions_train.py), replayed in the mirror.
+"""BasicMotions trained from scratch ON THE BOARD (examples/motions_train.py), replayed in the mirror;
+the 8x8 digits read row by row the same way (examples/digits_train.py, the same training loop).
 
     result = run()          # python examples/motions_on_board.py
+    result = run(DIGITS)    # python examples/digits_on_board.py
 
 1. the recordings as raw int16 sensor counts in two .seq files (interop.seqfile), the board's "flash";
 2. examples/motions_train.py runs on the MicroPython unix port (board.mpunix.run_unix: a hard heap
@@ -23,12 +25,25 @@ import time
 import numpy as np
 
 from .. import paths
-from ..interop import classify, normalise, seqfile, uea, weights_io
+from ..interop import classify, images, normalise, seqfile, uea, weights_io
 
 APP = "motions_train.py"
 DATASET = "BasicMotions"
 PER_UNIT = 512              # raw int16 counts per unit of the recordings, as in examples/basic_motions.py
 HEAP = 163840               # the unix port's hard heap cap (-X heapsize): 160 KB of 64-bit objects
+
+
+class Task:
+    """What one board-training example is: its board program, its data, its names."""
+
+    def __init__(self, dataset, app, load, per_unit, build, figures, heap=HEAP):
+        self.dataset, self.app, self.heap = dataset, app, heap
+        self.build, self.figures = build, figures           # build/<build>/, <figures>_training.png
+        self.load, self.per_unit = load, per_unit           # split -> a uea.Dataset; raw counts per unit
+
+
+MOTIONS = Task(DATASET, APP, lambda split: uea.load(DATASET, split), PER_UNIT, "motions", "motions_board")
+DIGITS = Task("digits (8x8, row by row)", "digits_train.py", images.digits, 1, "digits_board", "digits_board")
 
 
 def say(text):
@@ -48,12 +63,12 @@ def app_constants(path=None):
     return out
 
 
-def data():
+def data(task=MOTIONS):
     """{split: (raw (N, T, C) int64, y, classes)} as the board gets them."""
     out = {}
     for split in ("train", "test"):
-        d = uea.load(DATASET, split)
-        out[split] = (np.stack([normalise.to_raw(s, PER_UNIT) for s in d.series]), d.y, d.classes)
+        d = task.load(split)
+        out[split] = (np.stack([normalise.to_raw(s, task.per_unit) for s in d.series]), d.y, d.classes)
     return out
 
 
@@ -69,23 +84,33 @@ def parse(stdout):
             "heap_used": heap}
 
 
-def train_on_board(files, consts, heap, echo=True):
+def train_on_board(files, consts, heap, echo=True, app=APP):
     from ..board import mpunix
-    src = (paths.examples() / APP).read_text()
-    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=[consts["OUT"]], echo=echo, timeout=1800)
+    src = (paths.examples() / app).read_text()
+    # examples/ on the path: a board program may import motions_train's loop, as a board would from its flash
+    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=[consts["OUT"]], echo=echo, timeout=1800,
+                          extra_dirs=[paths.examples()])
     return res, parse(res.stdout)
 
 
 def replay(weights_file, raw, y, raw_te, consts, progress=True):
     """The board's training again in the mirror, from the file's normalisation:
     (per-epoch losses, final params {name: ints}, test predictions)."""
+    f = weights_io.read(weights_file)
+    xs = f.norm.apply(raw)                                          # (N, T, C) Q8.8, as the board computed
+    losses, params = mirror_fit(f.desc, consts, [(xs[i], int(y[i])) for i in range(len(xs))], "last", progress)
+    pred = classify.argmax(classify.predict_q88(f.desc, params, list(f.norm.apply(raw_te))))
+    return losses, params, pred
+
+
+def mirror_fit(desc, consts, dataset, targets, progress=True):
+    """The board program's Trainer (cross-entropy, Adam at LR, SEED, EPOCHS, BATCH) in the mirror:
+    (per-epoch losses, final params)."""
     from ..mirror import optim as m_optim
     from ..mirror.model import Model
     from ..mirror.train import Trainer
-    f = weights_io.read(weights_file)
-    xs = f.norm.apply(raw)                                          # (N, T, C) Q8.8, as the board computed
-    model = Model(f.desc, seed=consts["SEED"])
-    trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets="last",
+    model = Model(desc, seed=consts["SEED"])
+    trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets=targets,
                       seed=consts["SEED"])
     bar = None
     if progress:
@@ -97,28 +122,27 @@ def replay(weights_file, raw, y, raw_te, consts, progress=True):
             bar.set_postfix(loss=loss)
             bar.update(1)
 
-    history = trainer.fit([(xs[i], int(y[i])) for i in range(len(xs))], consts["EPOCHS"],
-                          batch_size=consts["BATCH"], callback=tick)
+    history = trainer.fit(dataset, consts["EPOCHS"], batch_size=consts["BATCH"], callback=tick)
     if bar is not None:
         bar.close()
-    pred = classify.argmax(classify.predict_q88(f.desc, model.params, list(f.norm.apply(raw_te))))
-    return [loss for loss, _ in history], model.params, pred
+    return [loss for loss, _ in history], model.params
 
 
-def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
+def run(task=MOTIONS, heap=None, build=None, figures=None, progress=True, echo=True):
     t0 = time.time()
-    consts = app_constants()
-    build = pathlib.Path(build or paths.build_dir() / "motions")
+    heap = heap or task.heap
+    consts = app_constants(paths.examples() / task.app)
+    build = pathlib.Path(build or paths.build_dir() / task.build)
     build.mkdir(parents=True, exist_ok=True)
-    d = data()
+    d = data(task)
     files = {consts[k]: seqfile.encode(*d[split]) for k, split in (("TRAIN", "train"), ("TEST", "test"))}
     for name, blob in files.items():
         (build / name).write_bytes(blob)
     say("[1/3] %s as raw int16 sensor counts: %s (%d bytes), %s (%d bytes) in %s; training ON THE BOARD: "
-        "MicroPython unix port, hard heap cap %d bytes" % (DATASET, consts["TRAIN"], len(files[consts["TRAIN"]]),
+        "MicroPython unix port, hard heap cap %d bytes" % (task.dataset, consts["TRAIN"], len(files[consts["TRAIN"]]),
                                                           consts["TEST"], len(files[consts["TEST"]]),
                                                           paths.shown(build), heap))
-    res, board = train_on_board(files, consts, heap, echo=echo)
+    res, board = train_on_board(files, consts, heap, echo=echo, app=task.app)
     out = build / consts["OUT"]
     out.write_bytes(res.files[consts["OUT"]])
     f = weights_io.read(out)
@@ -141,12 +165,12 @@ def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
         from . import plots
         figures = pathlib.Path(figures)
         written.append(plots.training_curves(
-            figures / "motions_board_training.png", "BasicMotions trained on the board (unix port, viper)",
+            figures / ("%s_training.png" % task.figures), "%s trained on the board (unix port, viper)" % task.dataset,
             {"board (integer BPTT)": [v / 256 for v in board["losses"]],
              "NumPy mirror replay": [v / 256 for v in losses]}, ylabel="cross-entropy (Q8.8 loss figure)"))
-        written.append(plots.confusion(figures / "motions_board_confusion.png",
-                                       "BasicMotions trained on the board, %d/%d correct"
-                                       % (int(np.trace(conf)), len(y_te)), conf, classes))
+        written.append(plots.confusion(figures / ("%s_confusion.png" % task.figures),
+                                       "%s trained on the board, %d/%d correct"
+                                       % (task.dataset, int(np.trace(conf)), len(y_te)), conf, classes))
         for w in written:
             say("    wrote %s" % paths.shown(w))
     return {"board": board, "mirror_losses": losses, "same_params": same_params, "mirror_pred": pred,
@@ -155,17 +179,18 @@ def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
             "stdout": res.stdout}
 
 
-def main(argv=None):
+def main(argv=None, task=MOTIONS):
     import argparse
-    ap = argparse.ArgumentParser(description="BasicMotions trained on the board (unix port), replayed in the mirror")
-    ap.add_argument("--heap", type=int, default=HEAP, help="the unix port's hard heap cap in bytes (default %(default)s)")
+    ap = argparse.ArgumentParser(description="%s trained on the board (unix port), replayed in the mirror" % task.dataset)
+    ap.add_argument("--heap", type=int, default=task.heap,
+                    help="the unix port's hard heap cap in bytes (default %(default)s)")
     ap.add_argument("--figures", metavar="DIR", help="write the PNG figures here")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
-    r = run(heap=a.heap, figures=a.figures, progress=not a.no_progress)
+    r = run(task, heap=a.heap, figures=a.figures, progress=not a.no_progress)
     ok = r["same_params"] and r["mirror_losses"] == r["board"]["losses"] and np.array_equal(r["mirror_pred"],
                                                                                          r["board_pred"])
-    print("RESULT BasicMotions trained on the board: accuracy %.4f, heap cap %d bytes, board time %d ms, "
-          "kernels %s, mirror replay %s" % (r["accuracy"], r["heap"], r["board"]["board_ms"], r["board"]["kernels"],
+    print("RESULT %s trained on the board: accuracy %.4f, heap cap %d bytes, board time %d ms, "
+          "kernels %s, mirror replay %s" % (task.dataset, r["accuracy"], r["heap"], r["board"]["board_ms"], r["board"]["kernels"],
                                             "bit for bit" if ok else "DIFFERS"))
     return 0 if ok and r["board"]["kernels"] == "viper" else 1

@@ -29,8 +29,10 @@ class Recipe:
     """What a classification example chooses; the rest is run()'s."""
 
     def __init__(self, dataset, per_unit, hidden, stages, weight_decay, weights, kind="gru", batch_size=16,
-                 seed=0, short=None):
-        self.dataset = dataset          # a UEA dataset aeon ships
+                 seed=0, short=None, load=None, norm="std"):
+        self.dataset = dataset          # a UEA dataset aeon ships, unless load says otherwise
+        self.load = load or (lambda split: uea.load(dataset, split))    # split -> a uea.Dataset
+        self.norm = norm                # normalise.fit's mode ("std", "range") or a fixed mirror Norm
         self.per_unit = per_unit        # raw int16 counts per unit of the data (the "sensor driver")
         self.kind, self.hidden = kind, hidden
         self.stages = stages            # ((epochs, learning rate), ...)
@@ -45,10 +47,10 @@ def say(text):
 
 def prepare(recipe):
     """(train, test) Datasets, their raw int16 recordings, the fitted Norm, the Q8.8 inputs."""
-    train, test = uea.load(recipe.dataset, "train"), uea.load(recipe.dataset, "test")
+    train, test = recipe.load("train"), recipe.load("test")
     raw_tr = [normalise.to_raw(s, recipe.per_unit) for s in train.series]
     raw_te = [normalise.to_raw(s, recipe.per_unit) for s in test.series]
-    norm = normalise.fit(raw_tr)
+    norm = normalise.fit(raw_tr, mode=recipe.norm) if isinstance(recipe.norm, str) else recipe.norm
     return train, test, raw_tr, raw_te, norm
 
 
