@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import { loadMicroPython } from '../wasm.mjs';
 
 const MODULE_DIR = '/proc/vboard';     // hidden from the board's files (flash.mjs SYSTEM_DIRS)
-const BOARD_MODULES = { '_vboard.py': 'board_vboard.py', 'machine.py': 'board_machine.py' };
+const BOARD_MODULES = { '_vboard.py': 'board_vboard.py', 'machine.py': 'board_machine.py',
+                        '_vboard_flash.py': 'board_flash.py' };
 const CTRL_C = 0x03;
 
 // machine.reset_cause() values (board_machine.py).
@@ -56,7 +57,7 @@ export class Interpreter {
             '    import sys\n' +
             `    sys.path.insert(0, '${MODULE_DIR}')\n` +
             '    try:\n' +
-            '        import _vboard, machine\n' +
+            '        import _vboard, _vboard_flash, machine\n' +
             '    finally:\n' +
             '        sys.path.pop(0)\n' +
             `    _vboard.install(${Number(cause)})\n` +

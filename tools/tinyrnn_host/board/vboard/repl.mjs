@@ -16,6 +16,14 @@ export const RAW_BANNER = 'raw REPL; CTRL-B to exit\r\n';
 // (MICROPY_REPL_STDIN_BUFFER_MAX): the board advertises half the buffer.
 const PASTE_WINDOW = 128;
 const LINE_KEPT = 4096;   // bytes of a command kept to say what ran
+// `mpremote mount` first sends the code of its remote filesystem (transport_serial.py
+// fs_hook_code), whose protocol needs a binary-clean stdout: this build's stdout
+// cannot tell print() from sys.stdout.buffer, and the bridge turns each \n into \r\n
+// (see Serial.vm). Run, it would wedge both sides; the board refuses it at once.
+const MOUNT_HOOK = 'class RemoteCommand';
+export const MOUNT_REFUSED = 'OSError: vboard: `mpremote mount` is not supported by the WebAssembly ' +
+    'virtual board (its serial line is not binary-clean); copy the files with `mpremote cp -r DIR :` ' +
+    'or use the unix-port board (tinyrnn vboard --runtime unix), where mount works\r\n';
 
 function pyBytesLiteral(buf) {
     let s = "b'";
@@ -57,6 +65,7 @@ export class Repl {
     // paste: the code came by raw-paste (which answers no "OK").
     feed(c, paste = false) {
         const { serial, interp } = this;
+        if (this.mode === 'raw' && c === CTRL_D && this.isMountHook()) return this.refuseMount(paste);
         const executes = this.runsCode(c);
         if (!executes && this.line.length < LINE_KEPT) this.line.push(c);
         let captured = null;
@@ -99,6 +108,23 @@ export class Repl {
             this.line = [];
         }
         return ret !== 0;
+    }
+
+    isMountHook() {
+        return Buffer.from(this.line).toString('latin1').includes(MOUNT_HOOK);
+    }
+
+    // End the command as a failed one without running it: the raw REPL's
+    // OK, no output, \x04, the error, \x04, the prompt. Ctrl-C drops the code typed so far.
+    refuseMount(paste) {
+        const { serial, interp } = this;
+        serial.mute = true;
+        try { interp.processChar(CTRL_C); } finally { serial.mute = false; }
+        serial.raw((paste ? '' : 'OK') + '\x04' + MOUNT_REFUSED + '\x04>');
+        serial.flush();
+        this.line = [];
+        this.rawLineEmpty = true;
+        return false;
     }
 
     startPaste() {
