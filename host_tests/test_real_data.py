@@ -8,6 +8,8 @@ import importlib.util
 import numpy as np
 import pytest
 
+import readme_figures as rf
+
 from tinyrnn_host import paths
 from tinyrnn_host.interop import weights_io
 from tinyrnn_host.reports import board_training, classify_example
@@ -89,6 +91,13 @@ def test_basic_motions_trained_on_the_board(on_board):
     assert f.labels == ("Standing", "Running", "Walking", "Badminton") and f.norm is not None
     # it learned: the loss fell by far
     assert b["losses"][-1] * 10 < b["losses"][0]
+    # the README's row is this run's (examples/real_data.py prints it from the same run; the board time
+    # is a wall time, not compared)
+    acc, epochs, live, cap = rf.find(r"on the board \(unix port, viper\) \| \d+ \| - \| ([\d.]+) \| [^|]* \| "
+                                     r"(\d+) epochs in [\d.]+ s of board time; (\d+) bytes live \(after a collection\) "
+                                     r"under a (\d+)-byte hard heap cap")
+    assert (acc, int(epochs), int(live), int(cap)) == ("%.4f" % on_board["accuracy"], len(b["losses"]),
+                                                       max(b["heap_used"]), on_board["heap"])
 
 
 def test_progress_lines_heap_cap_and_board_time_are_printed(on_board):
