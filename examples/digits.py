@@ -1,6 +1,6 @@
-# Elman, LSTM and GRU each memorise, on the board, the 10 digit sequences of the
-# recurrent-network article in shared/seeds: given only the first digit, reproduce
-# the other ten (each output is fed back as the next input). A memorisation task:
+# Elman, LSTM and GRU each memorise, on the board, the 10 digit sequences in
+# SEQUENCES below (a classic recurrent-network memorisation exercise; the sequences
+# are all there is): given only the first digit, reproduce the other ten (each output is fed back as the next input). A memorisation task:
 # the ten sequences are both what is trained and what is checked.
 #   on a board:    mpremote connect PORT cp -r lib/tinyrnn :lib/ + run examples/digits.py
 #   unix port/VM:  tinyrnn examples digits
