@@ -41,12 +41,18 @@ def test_model_heaps_within_bounds():
     byte = sizes.mpy_sizes()
     total, cell = rf.find(r"cost ([\d,]+) bytes of bytecode as `\.mpy` \(([\d,]+) of them `_cell`")
     assert (rf.number(total), rf.number(cell)) == (sizes.inference_mpy_bytes(vm_modules, byte), byte["_cell"])
+    native = sizes.mpy_sizes("armv6m")
+    viper, train = rf.find(r"as `\.mpy` for armv6m \(RP2040\) `_viper` is ([\d,]+) bytes and `_viper_train` ([\d,]+)")
+    assert (rf.number(viper), rf.number(train)) == (native["_viper"], native["_viper_train"])
 
 
 def test_largest_models_under_64k_on_the_unix_port():
     assert sizes.runs_in(sizes.INFER % sizes.cell("gru", 38), sizes.CAP), "GRU 8-38-1 must load and step in 64 KB"
     h = sizes.largest_hidden("gru", lo=38, hi=120)
     assert h >= 38
+    # `make sizes` prints the same search; the README states its result
+    big, n = rf.find(r"the largest models \(8 inputs, 1 output\) that load and step are a GRU 8-(\d+)-1 \(([\d,]+) parameters\)")
+    assert (int(big), rf.number(n)) == (h, sizes._n_params(sizes.cell("gru", h)))
     assert not sizes.runs_in(sizes.INFER % sizes.cell("gru", h + 4), sizes.CAP), "the bisection found the edge"
 
 
