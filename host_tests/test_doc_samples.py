@@ -47,7 +47,13 @@ def _written(block):
                    and "." in n.value and " " not in n.value and not n.value[0].isdigit()})
 
 
-def _run(block, src, work):
+@pytest.fixture(scope="module")
+def compiled_lib(tmp_path_factory):
+    """The library as .mpy for the unix port, compiled once for every board block."""
+    return mpunix.compiled_lib_dir(tmp_path_factory.mktemp("doc_samples_lib") / "lib")
+
+
+def _run(block, src, work, compiled_lib):
     """Run one block on each of its runtimes; [(runtime, stdout)]."""
     if block.runtime == "host":
         env = dict(os.environ, PYTHONPATH=str(doc_samples.ROOT / "examples"),
@@ -59,7 +65,7 @@ def _run(block, src, work):
     files, names = _files(work), _written(block)
     extra = [str(doc_samples.ROOT / "examples")]
     unix = mpunix.run_unix(src, heap_bytes=UNIX_HEAP, files=files, collect=names, extra_dirs=extra,
-                           timeout=120, check=False)
+                           timeout=120, check=False, compiled_lib=compiled_lib)
     assert unix.returncode == 0 and not unix.error, "%s on the unix port:\n%s%s" % (block.name, unix.stdout, unix.error)
     vm = mpvm.run_vm(src, files={"/" + k: v for k, v in files.items()}, collect=["/" + n for n in names],
                      extra_dirs=[(extra[0], "/lib")], allow_growth=True, check=False, timeout=120)
@@ -72,7 +78,7 @@ def _run(block, src, work):
 
 @pytest.mark.parametrize("doc", [str(d.relative_to(doc_samples.ROOT)) for d in doc_samples.documents()
                                  if doc_samples.blocks(d)])
-def test_document_samples_run_and_print_what_they_say(doc, tmp_path):
+def test_document_samples_run_and_print_what_they_say(doc, tmp_path, compiled_lib):
     work = tmp_path / "work"
     work.mkdir()
     for block in doc_samples.blocks(doc_samples.ROOT / doc):
@@ -82,7 +88,7 @@ def test_document_samples_run_and_print_what_they_say(doc, tmp_path):
                                  timeout=300, env=env)
             assert res.returncode == 0, "%s: `%s` failed:\n%s%s" % (block.name, block.after, res.stdout, res.stderr)
         src, checks = doc_samples.instrumented(block.source)
-        for runtime, stdout in _run(block, src, work):
+        for runtime, stdout in _run(block, src, work, compiled_lib):
             printed = doc_samples.printed_values(stdout)
             for line, want in checks:
                 assert line in printed, "%s line %d printed nothing on %s" % (block.name, line, runtime)

@@ -20,7 +20,8 @@ const LINE_KEPT = 4096;   // bytes of a command kept to say what ran
 // fs_hook_code), whose protocol needs a binary-clean stdout: this build's stdout
 // cannot tell print() from sys.stdout.buffer, and the bridge turns each \n into \r\n
 // (see Serial.vm). Run, it would wedge both sides; the board refuses it at once.
-const MOUNT_HOOK = 'class RemoteCommand';
+// Its marks, all within the first LINE_KEPT bytes of that code (RemoteFS starts near byte 3800):
+const MOUNT_HOOK = ['class RemoteCommand', 'class RemoteFS', '0x18'];
 export const MOUNT_REFUSED = 'OSError: vboard: `mpremote mount` is not supported by the WebAssembly ' +
     'virtual board (its serial line is not binary-clean); copy the files with `mpremote cp -r DIR :` ' +
     'or use the unix-port board (tinyrnn vboard --runtime unix), where mount works\r\n';
@@ -111,7 +112,8 @@ export class Repl {
     }
 
     isMountHook() {
-        return Buffer.from(this.line).toString('latin1').includes(MOUNT_HOOK);
+        const code = Buffer.from(this.line).toString('latin1');
+        return MOUNT_HOOK.every((s) => code.includes(s));
     }
 
     // End the command as a failed one without running it: the raw REPL's
