@@ -1,7 +1,7 @@
 """Every mpremote verb against both virtual boards, with the real mpremote CLI (pinned 1.29.0).
 
 The WebAssembly board (board/vboard) and the unix-port board (board/uboard) each get:
-mount, df, ls with sizes, cp -r, rm -r, resume, soft-reset, edit (EDITOR=true and an
+mount (binary data both ways, writes, renames), df, ls with sizes, cp -r, rm -r, resume, soft-reset, edit (EDITOR=true and an
 editor that changes the file), and Ctrl-C (SIGINT to mpremote) in the middle of a
 command. A verb either works (its result checked) or fails within VERB_SECONDS with
 a clear message; after each, the board still answers. The soak: a few hundred mixed
@@ -80,18 +80,51 @@ def listing(out):
 
 # -- the verbs ----------------------------------------------------------------------
 
+MOUNT_CHECK = """\
+import os
+import a
+print(a.X, sorted(os.listdir('sub')), open('sub/b.txt').readline().strip())
+data = open('bin.dat', 'rb').read()
+print(len(data), data == bytes(range(256)) * 40)
+with open('out.dat', 'wb') as f:
+    f.write(bytes(range(255, -1, -1)) * 8)
+os.mkdir('made')
+os.rename('out.dat', 'made/out.dat')
+os.remove('sub/b.txt')
+print('done')
+"""
+
+
 def test_mount(board, local):
-    code, out, err, took = mpr(board, "mount", str(local), "exec",
-                               "import a, os\nprint(a.X, os.listdir('sub'), open('sub/b.txt').read(6))",
-                               timeout=VERB_SECONDS + 10)
-    if board.kind == "unix":
-        assert code == 0, err
-        assert "42 ['b.txt'] hello\n" in out
-    else:   # no binary-clean stdout: refused at once, with what to do instead
-        assert code == 1 and took < VERB_SECONDS, (took, out, err)
-        assert "`mpremote mount` is not supported by the WebAssembly virtual board" in err
-        assert "mpremote cp -r" in err and "--runtime unix" in err
+    data = bytes(range(256)) * 40          # every byte, \n \r \x03 \x04 \x18 included, 10 KB
+    (local / "bin.dat").write_bytes(data)
+    code, out, err, took = mpr(board, "mount", str(local), "exec", MOUNT_CHECK, timeout=60)
+    assert code == 0, (out, err)
+    assert "42 ['b.txt'] hello\n10240 True\ndone\n" in out, out
+    assert (local / "made" / "out.dat").read_bytes() == bytes(range(255, -1, -1)) * 8
+    assert not (local / "sub" / "b.txt").exists()
+    assert not (board.fs_dir / "a.py").exists()           # the board's own flash is untouched
     assert_answers(board)
+
+
+def test_mount_hook_typed_into_the_plain_raw_repl_is_refused(tmp_path):
+    # without raw-paste the WebAssembly board cannot make mount's stdout binary: it refuses at once
+    from mpremote.transport_serial import fs_hook_code
+    from vboard_client import Serial
+    b = start_board("wasm", tmp_path / "flash")
+    try:
+        ser = Serial(b.port)
+        ser.raw()
+        t = time.monotonic()
+        ser.write(fs_hook_code.encode() + b"\x04")
+        got = ser.read_until(b"\x04>", timeout=VERB_SECONDS)
+        assert time.monotonic() - t < VERB_SECONDS
+        assert got.startswith(b"OK\x04OSError: vboard: `mpremote mount` needs raw-paste mode"), got
+        ser.write(b"print(6 * 7)\x04")
+        assert ser.read_until(b"\x04\x04>") == b"OK42\r\n\x04\x04>"
+        ser.close()
+    finally:
+        b.stop()
 
 
 def test_df_is_a_boards_flash(board, tmp_path):

@@ -42,6 +42,8 @@ DEFAULT_HEAP = 256 * 1024       # the unix port's objects are 64-bit: a 32-bit b
 START_TIMEOUT = 20.0
 PROMPT, RAW_BANNER = b">>> ", b"raw REPL; CTRL-B to exit\r\n>"
 FLASH_MODULE_DIR = pathlib.Path(vboard.__file__).resolve().parent   # board_flash.py
+MOUNT_MARK = b"class RemoteFS"   # in the code `mpremote mount` sends (transport_serial.fs_hook_code)
+MOUNT_STALL = 2.0               # seconds without a host byte that end a mount whose host is gone
 
 BOOT = """\
 import vfs, os, sys
@@ -148,15 +150,45 @@ def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print
             os.close(slave)
 
 
+def _catches_sigint(pid):
+    """Has the interpreter Ctrl-C enabled? The unix port catches SIGINT exactly while
+    micropython.kbd_intr is 3 (mp_hal_set_interrupt_char); with it off (-1: `mpremote
+    mount`'s binary protocol, or no code running) a 0x03 from the host is data, and
+    SIGINT would kill the interpreter."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return True                 # no /proc: as before
+
+
 def _serve(host, live, respawn, stop, deadline):
-    """Copy bytes both ways; restart the interpreter (live[0]) when it leaves."""
+    """Copy bytes both ways; restart the interpreter (live[0]) when it leaves.
+
+    `mpremote mount` (its code seen going to the board, until the next interpreter): a
+    host that sends nothing for MOUNT_STALL seconds while the interpreter waits in the
+    protocol (a command running, Ctrl-C off, nothing printed) is gone (mpremote cut
+    mid-command); the interpreter is restarted so that the next host finds a board that
+    answers, not one that reads its bytes as protocol data."""
     child = live[0]
-    raw = busy = False
-    pending = b""
+    raw = busy = mounted = False
+    pending, tail, last_io = b"", b"", time.monotonic()
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         ready = select.select([host, child.fd], [], [], 0.2)[0]
+        if not ready and mounted and busy and time.monotonic() - last_io > MOUNT_STALL \
+                and child.proc.poll() is None and not _catches_sigint(child.proc.pid):
+            print("vboard: mpremote mount: the host stopped answering; the board restarts", file=sys.stderr)
+            child.proc.kill()      # then read() gives b"": the reboot below
+            ready = [child.fd]
+        if ready:
+            last_io = time.monotonic()
         if host in ready:
             data = os.read(host, 4096)
+            mounted = mounted or MOUNT_MARK in tail + data
+            tail = data[-len(MOUNT_MARK):]
             for b in data:
                 if b == 1:
                     raw = True
@@ -164,7 +196,7 @@ def _serve(host, live, respawn, stop, deadline):
                     raw = False
                 elif b == 4 and raw:
                     busy = True        # the raw REPL runs what it got (or soft-resets)
-                elif b == 3 and busy and child.proc.poll() is None:
+                elif b == 3 and busy and child.proc.poll() is None and _catches_sigint(child.proc.pid):
                     os.kill(child.proc.pid, signal.SIGINT)
             pending += data
         if child.fd in ready:
@@ -178,6 +210,7 @@ def _serve(host, live, respawn, stop, deadline):
                 child.close()
                 os.write(host, b"MPY: soft reboot\r\n")
                 child = live[0] = respawn()
+                mounted = False
                 banner = child.wait_prompt()
                 if raw:
                     os.write(child.fd, b"\x01")

@@ -34,6 +34,22 @@ def install(reset_cause):
     os.statvfs = lambda path='/': flash.statvfs(listdir, stat)
 
 
+class BinaryOut:
+    """sys.stdout.buffer for `mpremote mount`'s protocol (the bridge puts it into the code
+    mpremote sends, repl.mjs): bytes go out as they are. This build's stdout cannot tell
+    them from print()'s text, whose \n the bridge makes \r\n; while this writes, the
+    interrupt char is -2 (mount's code has Ctrl-C off, -1, around it) and the bridge
+    passes every byte unchanged."""
+
+    def write(self, buf, n=None):
+        import micropython
+        micropython.kbd_intr(-2)
+        try:
+            return sys.stdout.buffer.write(buf) if n is None else sys.stdout.buffer.write(buf, n)
+        finally:
+            micropython.kbd_intr(-1)
+
+
 def _input(prompt=''):
     write = sys.stdout.write
     write(prompt)
