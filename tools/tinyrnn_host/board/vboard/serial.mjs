@@ -104,7 +104,7 @@ export class Serial {
         }
         if (this.capture) this.capture.push(c);
         // Binary output (mpremote mount's protocol, _vboard.BinaryOut) goes out as it is.
-        const binary = (c === 0x0a || c === CTRL_D) && this.busy && this.keyboard.binaryOutput();
+        const binary = this.mountSession && (c === 0x0a || c === CTRL_D) && this.busy && this.keyboard.binaryOutput();
         // A board's stdout is "cooked": print() ends lines with \r\n. This
         // build writes a bare \n, so add the \r (the REPL's own \r\n pass).
         if (c === 0x0a && this.lastVmByte !== 0x0d && !binary) this.push(0x0d);
