@@ -19,6 +19,8 @@ CASES = [(group, i, case) for group, make in bad_input.GROUPS.items() for i, cas
 
 def test_at_least_200_calls():
     assert len(CASES) >= 200
+    import readme_figures as rf     # the README counts them
+    assert int(rf.find(r"`device_tests/bad_input\.py` \((\d+) calls across")) == len(CASES)
 
 
 @pytest.mark.parametrize("group, i, case", CASES, ids=["%s-%d" % (g, i) for g, i, _ in CASES])

@@ -65,6 +65,11 @@ def test_integer_gradients_agree_with_float(kind, loss, targets, window):
     assert np.median(rel) < 0.1
 
 
+def test_the_readme_counts_these_cases():
+    import readme_figures as rf
+    assert int(rf.find(r"\(`host_tests/test_grad_sign\.py`, (\d+) cases over the three cells")) == len(CASES)
+
+
 def test_sign_check_catches_a_wrong_gradient(monkeypatch):
     # a GRU backward that forgets the reset gate's effect on the candidate must fail the check
     from tinyrnn_host.mirror import backward as bw

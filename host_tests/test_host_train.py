@@ -105,3 +105,13 @@ def test_cli(tmp_path, capsys):
         cli.main(["train", "--hidden", "32,x"])
     with pytest.raises(ValueError, match="task 'speech' is not one of"):
         ht.train("speech")
+
+
+def test_the_readme_table_is_these_runs(trained):
+    # `make host-train` (tinyrnn train --task all) prints these rows from the same ht.train runs
+    import readme_figures as rf
+    for task, (r, _) in trained.items():
+        row = rf.row("Q8.8", task)
+        fmt = "%.2e" if r["metric"] == "MSE" else "%.4f"
+        assert (int(row["params"]), row["metric"].lower(), row["float"], row["Q8.8"]) == (
+            r["n_params"], r["metric"].lower(), fmt % r["float"], fmt % r["q88"]), task

@@ -10,6 +10,7 @@ one LSB per step would break them.
 """
 import pytest
 
+import readme_figures as rf
 from tinyrnn_host.reports import quant_error
 
 
@@ -20,6 +21,11 @@ def test_quantisation_error_bounded(kind, hidden):
         mx, mean = quant_error.measure(kind, hidden, seed)
         assert mx <= 2.5, (kind, hidden, seed, mx)
         assert mean <= 0.4, (kind, hidden, seed, mean)
+        if seed == 1:               # what `make quant-error` prints, and the README's table
+            row = rf.row("max err (LSB)", kind)
+            at = [int(h) for h in row["hidden"].split(" / ")].index(hidden)
+            assert row["max err (LSB)"].split(" / ")[at] == "%.2f" % mx, (kind, hidden, mx)
+            assert row["mean err (LSB)"].split(" / ")[at] == "%.3f" % mean, (kind, hidden, mean)
 
 
 def test_error_measure_detects_a_wrong_model(monkeypatch):

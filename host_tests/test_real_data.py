@@ -8,6 +8,8 @@ import importlib.util
 import numpy as np
 import pytest
 
+import readme_figures as rf
+
 from tinyrnn_host import paths
 from tinyrnn_host.interop import weights_io
 from tinyrnn_host.reports import board_training, classify_example
@@ -53,6 +55,16 @@ def check_board_equals_mirror(r):
     assert r["board_pred"].tolist() == r["mirror_outputs"].argmax(axis=1).tolist()
 
 
+def readme_host_row_is_this_run(r):
+    """examples/real_data.py prints the README's row from this run (board seconds: a wall time, not compared)."""
+    row = [x for x in rf.table("board == mirror") if x["dataset"] == r["dataset"] and x["trained"] == "host, float64"]
+    assert len(row) == 1, row
+    row = row[0]
+    assert (row["model"], int(row["test recordings"]), row["float64"], row["Q8.8 on the board"], row["board == mirror"]) == (
+        r["model"], r["n_test"], "%.4f" % r["accuracy"]["float"], "%.4f" % r["accuracy"]["board"],
+        "%d/%d" % (r["board_equals_mirror"], r["n_test"]))
+
+
 def test_japanese_vowels_on_the_board(jv):
     assert jv["n_test"] == 370 and len(jv["board_pred"]) == 370
     check_board_equals_mirror(jv)
@@ -60,12 +72,14 @@ def test_japanese_vowels_on_the_board(jv):
     assert acc["board"] >= 0.97, acc
     assert abs(acc["board"] - acc["float"]) <= 0.01, acc
     assert int(np.trace(jv["confusion"])) == int((jv["board_pred"] == jv["y"]).sum())
+    readme_host_row_is_this_run(jv)
 
 
 def test_basic_motions_host_trained_on_the_board(bm):
     assert bm["n_test"] == 40
     check_board_equals_mirror(bm)
     assert bm["accuracy"]["board"] >= 0.95, bm["accuracy"]
+    readme_host_row_is_this_run(bm)
 
 
 def test_the_deployed_files_carry_normalisation_and_labels(jv, bm):
@@ -89,6 +103,13 @@ def test_basic_motions_trained_on_the_board(on_board):
     assert f.labels == ("Standing", "Running", "Walking", "Badminton") and f.norm is not None
     # it learned: the loss fell by far
     assert b["losses"][-1] * 10 < b["losses"][0]
+    # the README's row is this run's (examples/real_data.py prints it from the same run; the board time
+    # is a wall time, not compared)
+    acc, epochs, live, cap = rf.find(r"on the board \(unix port, viper\) \| \d+ \| - \| ([\d.]+) \| [^|]* \| "
+                                     r"(\d+) epochs in [\d.]+ s of board time; (\d+) bytes live \(after a collection\) "
+                                     r"under a (\d+)-byte hard heap cap")
+    assert (acc, int(epochs), int(live), int(cap)) == ("%.4f" % on_board["accuracy"], len(b["losses"]),
+                                                       max(b["heap_used"]), on_board["heap"])
 
 
 def test_progress_lines_heap_cap_and_board_time_are_printed(on_board):

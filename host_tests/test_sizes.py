@@ -6,6 +6,7 @@ non-trainable Q8.8). On the unix port (64-bit objects, hard heap cap, real GC):
 a GRU 8-38-1 (5,511 parameters) loads and steps under 64 KB, and a model just
 above the largest size `make sizes` reports does not.
 """
+import readme_figures as rf
 from tinyrnn_host.board import mpunix
 from tinyrnn_host.reports import sizes
 
@@ -32,12 +33,26 @@ def test_model_heaps_within_bounds():
     # an inference-only program loads no training code, and each port only its own kernels
     assert vm_modules == repr(INFERENCE_VM)
     assert unix_modules == repr(INFERENCE_UNIX)
+    # the README's figures are these: the model table, and what the inference modules cost
+    for name, n, pb, heap, uheap, _ in rows:
+        assert rf.table_column("VM heap bytes", "model")[[r[0] for r in rows].index(name)] == name
+    assert [int(v.replace(",", "")) for v in rf.table_column("VM heap bytes", "VM heap bytes")] == [r[3] for r in rows]
+    assert [int(v.replace(",", "")) for v in rf.table_column("VM heap bytes", "unix port heap bytes")] == [r[4] for r in rows]
+    byte = sizes.mpy_sizes()
+    total, cell = rf.find(r"cost ([\d,]+) bytes of bytecode as `\.mpy` \(([\d,]+) of them `_cell`")
+    assert (rf.number(total), rf.number(cell)) == (sizes.inference_mpy_bytes(vm_modules, byte), byte["_cell"])
+    native = sizes.mpy_sizes("armv6m")
+    viper, train = rf.find(r"as `\.mpy` for armv6m \(RP2040\) `_viper` is ([\d,]+) bytes and `_viper_train` ([\d,]+)")
+    assert (rf.number(viper), rf.number(train)) == (native["_viper"], native["_viper_train"])
 
 
 def test_largest_models_under_64k_on_the_unix_port():
     assert sizes.runs_in(sizes.INFER % sizes.cell("gru", 38), sizes.CAP), "GRU 8-38-1 must load and step in 64 KB"
     h = sizes.largest_hidden("gru", lo=38, hi=120)
     assert h >= 38
+    # `make sizes` prints the same search; the README states its result
+    big, n = rf.find(r"the largest models \(8 inputs, 1 output\) that load and step are a GRU 8-(\d+)-1 \(([\d,]+) parameters\)")
+    assert (int(big), rf.number(n)) == (h, sizes._n_params(sizes.cell("gru", h)))
     assert not sizes.runs_in(sizes.INFER % sizes.cell("gru", h + 4), sizes.CAP), "the bisection found the edge"
 
 

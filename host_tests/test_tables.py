@@ -1,5 +1,6 @@
 """The tables in lib/ are exactly what `tinyrnn tables` makes, and they are accurate."""
 import math
+import re
 
 import numpy as np
 
@@ -27,6 +28,18 @@ def test_generator_check_mode_passes(capsys):
     assert gen_tables.main() == 0
     out = capsys.readouterr().out
     assert "sigmoid" in out and "max err" in out
+    # the README's table is what `make check-tables` prints
+    import readme_figures as rf
+    printed = {}
+    for line in out.splitlines():
+        m = re.match(r"(sigmoid|tanh|exp q<=0|exp)\s+([\d.]+)\s+-?\d+\s+([\d.]+)$", line)
+        if m:
+            printed[m.group(1)] = (m.group(2), m.group(3))
+    names = {"sigmoid": "sigmoid", "tanh": "tanh", "exp (q <= 0, softmax domain)": "exp q<=0",
+             "exp (whole range)": "exp"}
+    readme = {names[r["table"]]: (r["max err (LSB)"], r["mean err (LSB)"]) for r in rf.table("table")
+              if r.get("table")}
+    assert readme == printed
 
 
 def test_sigmoid_within_0_51_lsb():

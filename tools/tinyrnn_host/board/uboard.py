@@ -8,7 +8,9 @@ works as on a board: the port's own REPL (raw REPL with Ctrl-A, raw-paste mode)
 answers on the pty, and its filesystem is rooted in the host folder DIR
 (`vfs.VfsPosix(DIR)` mounted at /, sys.path ['', '/lib']), so `:lib/tinyrnn/gru.mpy`
 is DIR/lib/tinyrnn/gru.mpy. `sys.implementation._mpy` says arch x64, so
-`tinyrnn deploy` gives it the viper modules as native code.
+`tinyrnn deploy` gives it the viper modules as native code. The folder is a board's
+flash to mpremote (`ls` shows sizes, `df` a 2 MiB flash: vboard/board_flash.py), and
+every mpremote verb works, `mount` included (host_tests/test_vboard_verbs.py).
 
 The unix port leaves its REPL when a soft reset (Ctrl-D in the raw REPL) asks
 it to, where a board restarts: the bridge here (one Python process between the
@@ -39,14 +41,37 @@ from . import mpunix, vboard
 DEFAULT_HEAP = 256 * 1024       # the unix port's objects are 64-bit: a 32-bit board's 128 KB
 START_TIMEOUT = 20.0
 PROMPT, RAW_BANNER = b">>> ", b"raw REPL; CTRL-B to exit\r\n>"
+FLASH_MODULE_DIR = pathlib.Path(vboard.__file__).resolve().parent   # board_flash.py
+MOUNT_MARK = b"class RemoteFS"   # in the code `mpremote mount` sends (transport_serial.fs_hook_code)
+MOUNT_STALL = 2.0               # seconds without a host byte that end a mount whose host is gone
 
 BOOT = """\
 import vfs, os, sys
+sys.path.insert(0, %r)
+import board_flash
+sys.path.pop(0)
+
+class Flash:
+    # The host folder as a board's flash: sizes in listings, a board's statvfs (board_flash.py).
+    # A wrapper, not a subclass: the import machinery does not look into a VfsPosix subclass.
+    def __init__(self, root):
+        self.v = v = vfs.VfsPosix(root)
+        for name in ('mount', 'umount', 'chdir', 'getcwd', 'mkdir', 'remove', 'rename', 'rmdir',
+                     'stat', 'open'):
+            setattr(self, name, getattr(v, name))
+        self.ilistdir = board_flash.sized(v.ilistdir, v.stat)
+
+    def statvfs(self, path):
+        return board_flash.statvfs(self.v.ilistdir, self.v.stat, '')
+
+    def __repr__(self):
+        return '<Flash>'
+
 vfs.umount('/')
-vfs.mount(vfs.VfsPosix(%r), '/')
+vfs.mount(Flash(%r), '/')
 os.chdir('/')
 sys.path[:] = ['', '/lib']
-del vfs, os, sys
+del vfs, os, sys, Flash
 """
 
 
@@ -106,7 +131,7 @@ def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print
     stop = stop or threading.Event()
     with tempfile.TemporaryDirectory(prefix="uboard-") as tmp:
         boot = pathlib.Path(tmp, "boot.py")
-        boot.write_text(BOOT % str(fs_dir))
+        boot.write_text(BOOT % (str(FLASH_MODULE_DIR), str(fs_dir)))
         host, slave = os.openpty()
         tty.setraw(slave)              # a serial line: no echo, no signals from Ctrl-C
         port = os.ttyname(slave)
@@ -125,15 +150,45 @@ def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print
             os.close(slave)
 
 
+def _catches_sigint(pid):
+    """Has the interpreter Ctrl-C enabled? The unix port catches SIGINT exactly while
+    micropython.kbd_intr is 3 (mp_hal_set_interrupt_char); with it off (-1: `mpremote
+    mount`'s binary protocol, or no code running) a 0x03 from the host is data, and
+    SIGINT would kill the interpreter."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return True                 # no /proc: as before
+
+
 def _serve(host, live, respawn, stop, deadline):
-    """Copy bytes both ways; restart the interpreter (live[0]) when it leaves."""
+    """Copy bytes both ways; restart the interpreter (live[0]) when it leaves.
+
+    `mpremote mount` (its code seen going to the board, until the next interpreter): a
+    host that sends nothing for MOUNT_STALL seconds while the interpreter waits in the
+    protocol (a command running, Ctrl-C off, nothing printed) is gone (mpremote cut
+    mid-command); the interpreter is restarted so that the next host finds a board that
+    answers, not one that reads its bytes as protocol data."""
     child = live[0]
-    raw = busy = False
-    pending = b""
+    raw = busy = mounted = False
+    pending, tail, last_io = b"", b"", time.monotonic()
     while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
         ready = select.select([host, child.fd], [], [], 0.2)[0]
+        if not ready and mounted and busy and time.monotonic() - last_io > MOUNT_STALL \
+                and child.proc.poll() is None and not _catches_sigint(child.proc.pid):
+            print("vboard: mpremote mount: the host stopped answering; the board restarts", file=sys.stderr)
+            child.proc.kill()      # then read() gives b"": the reboot below
+            ready = [child.fd]
+        if ready:
+            last_io = time.monotonic()
         if host in ready:
             data = os.read(host, 4096)
+            mounted = mounted or MOUNT_MARK in tail + data
+            tail = data[-len(MOUNT_MARK):]
             for b in data:
                 if b == 1:
                     raw = True
@@ -141,7 +196,7 @@ def _serve(host, live, respawn, stop, deadline):
                     raw = False
                 elif b == 4 and raw:
                     busy = True        # the raw REPL runs what it got (or soft-resets)
-                elif b == 3 and busy and child.proc.poll() is None:
+                elif b == 3 and busy and child.proc.poll() is None and _catches_sigint(child.proc.pid):
                     os.kill(child.proc.pid, signal.SIGINT)
             pending += data
         if child.fd in ready:
@@ -155,11 +210,12 @@ def _serve(host, live, respawn, stop, deadline):
                 child.close()
                 os.write(host, b"MPY: soft reboot\r\n")
                 child = live[0] = respawn()
-                child.wait_prompt()
+                mounted = False
+                banner = child.wait_prompt()
                 if raw:
                     os.write(child.fd, b"\x01")
-                else:
-                    os.write(host, b"MicroPython (unix port) virtual board\r\n" + PROMPT)
+                else:               # a board's banner after its soft reboot
+                    os.write(host, banner.encode() + b"\r\n" + PROMPT)
                 busy = False
         if pending and child.proc.poll() is None:
             n = os.write(child.fd, pending)
@@ -225,9 +281,13 @@ def serve(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None):
     own = fs_dir is None
     fs_dir = pathlib.Path(fs_dir) if fs_dir else pathlib.Path(tempfile.mkdtemp(prefix="uboard-fs-"))
 
+    port = []
+
     def announce(line):
+        if line.startswith("PORT="):
+            port.append(line[5:])
         if line == "READY":
-            line = "Use: mpremote connect PORT ...   (Ctrl-C here stops the board)"
+            line = "Use: mpremote connect %s ...   (Ctrl-C here stops the board)" % port[0]
         print(line[7:] if line.startswith("BANNER ") else line, flush=True)
 
     try:

@@ -16,6 +16,7 @@
    and the largest GRU and LSTM (8 inputs, 1 output) that load and step in 64 KB.
 3. The .mpy bytes of the modules, and of the native kernels per architecture.
 """
+import ast
 import json
 import pathlib
 import tempfile
@@ -139,6 +140,13 @@ def mpy_sizes(arch=None):
         return {p.stem: p.stat().st_size for p in sorted(pathlib.Path(out).rglob("*.mpy"))}
 
 
+def inference_mpy_bytes(modules, byte):
+    """Bytes of .mpy bytecode the modules `modules` (a printed list of tinyrnn module names) take."""
+    names = ast.literal_eval(modules) if isinstance(modules, str) else modules
+    stems = [m.split(".", 1)[1] if "." in m else "__init__" for m in names]
+    return sum(byte[s] for s in stems)
+
+
 def main():
     rows, vm_modules, unix_modules = measure_model_heaps()
     print("Inference-only model objects, heap bytes (lib as .mpy): WebAssembly VM (32-bit objects)"
@@ -169,6 +177,8 @@ def main():
     print("modules an inference program loads (VM, bytecode kernels):", vm_modules)
     print("modules an inference program loads (unix port, viper kernels):", unix_modules)
     print(".mpy bytes: %s" % ", ".join("%s %d" % kv for kv in byte.items()))
+    print("the inference modules (VM list above) as .mpy: %d bytes (_cell %d)"
+          % (inference_mpy_bytes(vm_modules, byte), byte["_cell"]))
     print(".mpy bytes of the native kernels for armv6m (RP2040): %s"
           % ", ".join("%s %d" % (k, v) for k, v in native.items() if k.startswith("_viper")))
     return 0

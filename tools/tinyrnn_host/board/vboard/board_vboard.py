@@ -21,12 +21,33 @@ def install(reset_cause):
       reads sys.stdin (the host's input) and echoes, like a board's input().
     - os.ilistdir() (VfsPosix) yields (name, type, inode); a board's flash
       filesystem also gives the size, which `mpremote ls` shows.
+    - os.statvfs() describes a board's flash, not the host's memory
+      (`mpremote df`; _vboard_flash, board_flash.py beside this file).
     """
     global cause
     import builtins
+    import _vboard_flash as flash
     cause = reset_cause
     builtins.input = _input
-    os.ilistdir = _sized(os.ilistdir)
+    os.ilistdir = flash.sized(os.ilistdir, os.stat)
+    listdir, stat = os.ilistdir, os.stat
+    os.statvfs = lambda path='/': flash.statvfs(listdir, stat)
+
+
+class BinaryOut:
+    """sys.stdout.buffer for `mpremote mount`'s protocol (the bridge puts it into the code
+    mpremote sends, repl.mjs): bytes go out as they are. This build's stdout cannot tell
+    them from print()'s text, whose \n the bridge makes \r\n; while this writes, the
+    interrupt char is -2 (mount's code has Ctrl-C off, -1, around it) and the bridge
+    passes every byte unchanged."""
+
+    def write(self, buf, n=None):
+        import micropython
+        micropython.kbd_intr(-2)
+        try:
+            return sys.stdout.buffer.write(buf) if n is None else sys.stdout.buffer.write(buf, n)
+        finally:
+            micropython.kbd_intr(-1)
 
 
 def _input(prompt=''):
@@ -51,22 +72,6 @@ def _input(prompt=''):
         elif c >= ' ':
             line += c
             write(c)
-
-
-def _sized(listdir):
-    def ilistdir(*args):
-        d = args[0] if args else ''
-        for e in listdir(*args):
-            if len(e) == 3:
-                size = 0
-                if e[1] == 0x8000 and isinstance(e[0], str):
-                    try:
-                        size = os.stat((d.rstrip('/') + '/' if d else '') + e[0])[6]
-                    except OSError:
-                        pass
-                e = (e[0], e[1], e[2], size)
-            yield e
-    return ilistdir
 
 
 def run_file(name):

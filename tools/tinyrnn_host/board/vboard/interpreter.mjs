@@ -9,8 +9,10 @@ import fs from 'node:fs';
 import { loadMicroPython } from '../wasm.mjs';
 
 const MODULE_DIR = '/proc/vboard';     // hidden from the board's files (flash.mjs SYSTEM_DIRS)
-const BOARD_MODULES = { '_vboard.py': 'board_vboard.py', 'machine.py': 'board_machine.py' };
+const BOARD_MODULES = { '_vboard.py': 'board_vboard.py', 'machine.py': 'board_machine.py',
+                        '_vboard_flash.py': 'board_flash.py' };
 const CTRL_C = 0x03;
+const BINARY_OUT = -2;      // the interrupt char while _vboard.BinaryOut writes (board_vboard.py)
 
 // machine.reset_cause() values (board_machine.py).
 export const CAUSE = { PWRON: 1, HARD: 2, WDT: 3, SOFT: 5 };
@@ -56,13 +58,14 @@ export class Interpreter {
             '    import sys\n' +
             `    sys.path.insert(0, '${MODULE_DIR}')\n` +
             '    try:\n' +
-            '        import _vboard, machine\n' +
+            '        import _vboard, _vboard_flash, machine\n' +
             '    finally:\n' +
             '        sys.path.pop(0)\n' +
             `    _vboard.install(${Number(cause)})\n` +
             '_vboard_install()\n' +
             'del _vboard_install\n');
         serial.lastVmByte = 0;
+        serial.mountSession = false;
         serial.mute = false;
     }
 
@@ -90,6 +93,11 @@ export class Interpreter {
     // Ctrl-C handling, as a board's serial interrupt: only while running code has it enabled.
     interruptEnabled() {
         return this.vm !== null && this.vm._module.ccall('mp_hal_get_interrupt_char', 'number', [], []) === CTRL_C;
+    }
+
+    // Is the VM writing binary data (_vboard.BinaryOut marks it with kbd_intr(-2))?
+    binaryOutput() {
+        return this.vm !== null && this.vm._module.ccall('mp_hal_get_interrupt_char', 'number', [], []) === BINARY_OUT;
     }
 
     interrupt() { this.vm._module.ccall('mp_sched_keyboard_interrupt', null, [], []); }

@@ -16,6 +16,19 @@ export const RAW_BANNER = 'raw REPL; CTRL-B to exit\r\n';
 // (MICROPY_REPL_STDIN_BUFFER_MAX): the board advertises half the buffer.
 const PASTE_WINDOW = 128;
 const LINE_KEPT = 4096;   // bytes of a command kept to say what ran
+// `mpremote mount` first sends the code of its remote filesystem (transport_serial.py
+// fs_hook_code), whose protocol needs a binary-clean stdout: this build's stdout
+// cannot tell print() from sys.stdout.buffer, and the bridge turns each \n into \r\n
+// (see Serial.vm). Sent by raw-paste (as mpremote does), its stdout is swapped for
+// _vboard.BinaryOut, whose bytes the bridge passes as they are; typed into the plain
+// raw REPL it cannot be changed any more, and the board refuses it at once.
+// Its marks, all within the first LINE_KEPT bytes of that code (RemoteFS starts near byte 3800):
+const MOUNT_HOOK = ['class RemoteCommand', 'class RemoteFS', '0x18'];
+const MOUNT_STDOUT = 'self.fout = sys.stdout.buffer';
+const MOUNT_BINARY_STDOUT = "self.fout = __import__('_vboard').BinaryOut()";
+export const MOUNT_REFUSED = 'OSError: vboard: `mpremote mount` needs raw-paste mode on the WebAssembly ' +
+    'virtual board (its serial line is not binary-clean otherwise); use mpremote as it is, or copy the files ' +
+    'with `mpremote cp -r DIR :`\r\n';
 
 function pyBytesLiteral(buf) {
     let s = "b'";
@@ -57,6 +70,7 @@ export class Repl {
     // paste: the code came by raw-paste (which answers no "OK").
     feed(c, paste = false) {
         const { serial, interp } = this;
+        if (!paste && this.mode === 'raw' && c === CTRL_D && this.isMountHook()) return this.refuseMount();
         const executes = this.runsCode(c);
         if (!executes && this.line.length < LINE_KEPT) this.line.push(c);
         let captured = null;
@@ -101,6 +115,24 @@ export class Repl {
         return ret !== 0;
     }
 
+    isMountHook(code = this.line) {
+        const text = Buffer.from(code).toString('latin1');
+        return MOUNT_HOOK.every((s) => text.includes(s));
+    }
+
+    // End the command as a failed one without running it: the raw REPL's
+    // OK, no output, \x04, the error, \x04, the prompt. Ctrl-C drops the code typed so far.
+    refuseMount() {
+        const { serial, interp } = this;
+        serial.mute = true;
+        try { interp.processChar(CTRL_C); } finally { serial.mute = false; }
+        serial.raw('OK\x04' + MOUNT_REFUSED + '\x04>');
+        serial.flush();
+        this.line = [];
+        this.rawLineEmpty = true;
+        return false;
+    }
+
     startPaste() {
         this.serial.raw('R\x01' + String.fromCharCode(PASTE_WINDOW & 0xff, PASTE_WINDOW >> 8) + '\x01');
         this.paste = { data: [], remain: PASTE_WINDOW };
@@ -125,6 +157,10 @@ export class Repl {
         serial.raw('\x04'); // end of data acknowledged
         let code = Buffer.from(paste.data);
         this.paste = null;
+        if (this.isMountHook(code)) {
+            code = Buffer.from(code.toString('latin1').replace(MOUNT_STDOUT, MOUNT_BINARY_STDOUT), 'latin1');
+            this.serial.mountSession = true;    // until the next fresh interpreter
+        }
         if (code.length === 0) {
             code = Buffer.from('\n'); // an empty line would mean "soft reboot" to raw mode
         } else if (code.includes(CTRL_A) || code.includes(CTRL_B)) {

@@ -26,6 +26,9 @@ const POLL_MS = 20;
 const OUTPUT_HIGH_WATER = 64 << 10;
 const OUTPUT_STALL_MS = 500;
 
+// How long `mpremote mount`'s protocol waits for a host byte before it takes the host for gone.
+const MOUNT_STALL_MS = 2000;
+
 export class Serial {
     // fd: the pty master. port: the MessagePort carrying the host's bytes.
     // now: the real Date.now (hookClock() replaces the global one).
@@ -100,14 +103,16 @@ export class Serial {
             this.skip = null;
         }
         if (this.capture) this.capture.push(c);
+        // Binary output (mpremote mount's protocol, _vboard.BinaryOut) goes out as it is.
+        const binary = this.mountSession && (c === 0x0a || c === CTRL_D) && this.busy && this.keyboard.binaryOutput();
         // A board's stdout is "cooked": print() ends lines with \r\n. This
         // build writes a bare \n, so add the \r (the REPL's own \r\n pass).
-        if (c === 0x0a && this.lastVmByte !== 0x0d) this.push(0x0d);
-        this.push(c);
+        if (c === 0x0a && this.lastVmByte !== 0x0d && !binary) this.push(0x0d);
+        this.push(c, binary);
         this.lastVmByte = c;
     }
 
-    push(c) {
+    push(c, binary = false) {
         this.chunks.push(Buffer.of(c));
         this.size += 1;
         if (this.busy) {
@@ -115,7 +120,7 @@ export class Serial {
             // Keep that and what follows until the run is over and the
             // filesystem is synced, so a host that saw the end of a command
             // (mpremote cp) also sees its files in the --fs folder.
-            if (c === CTRL_D) this.holdAll = true;
+            if (c === CTRL_D && !binary) this.holdAll = true;
             const now = this.now();
             if (now - this.lastPoll >= POLL_MS) this.poll(now);
             if (!this.holdAll && (now - this.lastFlush >= POLL_MS || this.size >= 4096)) this.flush();
@@ -239,8 +244,14 @@ export class Serial {
     // each byte it reads: blocks until the host sends one, as on a board. A
     // Ctrl-C ends the read (EOF) with a KeyboardInterrupt pending, which the
     // VM raises at its next check.
+    //
+    // In `mpremote mount`'s protocol (mountSession, Ctrl-C off) the host answers at
+    // once; one that has not sent a byte for MOUNT_STALL_MS is gone (mpremote cut by
+    // Ctrl-C): the read ends with a KeyboardInterrupt, so the command ends and the
+    // board answers the next host instead of reading its bytes as protocol data.
     stdinByte() {
         let waiting = false;
+        const since = this.now();
         const resume = () => { if (waiting) this.status('run'); };
         for (;;) {
             if (!this.empty()) {
@@ -255,6 +266,12 @@ export class Serial {
             if (!this.holdAll) this.flush(); // e.g. the prompt of input()
             if (this.poll(this.now())) { resume(); return null; }
             if (this.empty()) {
+                if (this.mountSession && this.now() - since > MOUNT_STALL_MS && !this.keyboard.interruptEnabled()) {
+                    this.log('mpremote mount: the host stopped answering; the command is interrupted');
+                    this.keyboard.interrupt();
+                    resume();
+                    return null;
+                }
                 if (!waiting) { waiting = true; this.status('wait'); }
                 Atomics.wait(this.sleeper, 0, 0, 5);
             }

@@ -1,0 +1,12 @@
+"""README figures that restate other README figures stay consistent with them.
+
+Figures printed by commands are checked where the suite already runs the
+command: test_sizes.py (`make sizes`), test_real_data.py (examples/real_data.py).
+"""
+import readme_figures as rf
+
+
+def test_native_speedup_range_is_the_bench_tables():
+    lo, hi = rf.find(r"native code, ([\d.]+)-([\d.]+)x faster")
+    speedups = [float(v.rstrip("x")) for v in rf.table_column("viper speedup", "viper speedup")]
+    assert (float(lo), float(hi)) == (min(speedups), max(speedups)), speedups
