@@ -29,6 +29,7 @@ import pathlib
 import sys
 
 from .. import paths
+from . import natmod
 from .device import Board, DeviceError, records  # noqa: F401  (records: for callers)
 from .mpycompile import (ARCHS, Compiler, check_header, compiler_flags, decode_mpy,  # noqa: F401
                          installed_compilers, native_arch, pick_compiler)
@@ -62,6 +63,9 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
     native = [p.name for p in built if mpycompile.read_header(p)[2] != "none"]
     if arch and not native:
         out("note: %s could not compile the viper modules for %s: bytecode kernels on the board" % (compiler, arch))
+    if arch and native and not (out_dir / "_c.mpy").exists():
+        out("note: no C kernels (_c.mpy) for %s%s: the viper kernels are the board's fast path"
+            % (arch, "" if arch in natmod.ARCHS else " (no toolchain here)"))
     out("compiled %d module%s, %d cached (mpy %s by %s%s) in %s"
         % (len(compiled), "" if len(compiled) == 1 else "s", len(built) - len(compiled), compiler.emits,
            compiler.label, "; native code for %s: %s" % (arch, ", ".join(native)) if native else "",

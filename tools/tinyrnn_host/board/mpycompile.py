@@ -234,6 +234,24 @@ def compile_file(py, dst, name, arch=None, compiler=None):
     return dst
 
 
+def _natmod(src_dir, out_dir, arch, compiler):
+    """The C kernels for `arch` as tinyrnn/_c.mpy in out_dir (src_dir: lib/ or lib/tinyrnn), where
+    they are built here and the compiler's .mpy version is theirs; else None (viper kernels)."""
+    from . import natmod
+    if not arch or not (src_dir / "tinyrnn" / "kernels.py").is_file() and src_dir.name != "tinyrnn":
+        return None
+    built = natmod.for_arch(arch)
+    if built is None or read_header(built)[:2] != (compiler.major, compiler.sub):
+        return None
+    dst = (out_dir if src_dir.name == "tinyrnn" else out_dir / "tinyrnn") / "_c.mpy"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not dst.exists() or dst.read_bytes() != built.read_bytes():
+        tmp = dst.with_name(dst.name + ".%d.tmp" % os.getpid())
+        tmp.write_bytes(built.read_bytes())
+        os.replace(tmp, dst)
+    return dst
+
+
 def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix="", cache=False,
                  skip_failed_native=False, compiled=None):
     """Compile every .py under src_dir into out_dir (same layout, X.py -> X.mpy); returns out_dir.
@@ -291,6 +309,9 @@ def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix=""
         os.replace(tmp, dst)
         manifest["sources"][rel.as_posix()] = digest
         compiled.append(prefix + rel.as_posix())
+    c_mpy = _natmod(src_dir, out_dir, arch, compiler)
+    if c_mpy:
+        kept.add(c_mpy.relative_to(out_dir).as_posix())
     if cache:
         for old in out_dir.rglob("*.mpy"):            # a module removed from the sources
             rel = old.relative_to(out_dir).as_posix()
