@@ -56,8 +56,9 @@ def _put(path, data):
         path.write_bytes(data)
 
 
-def build(arch, out=None):
-    """build/natmod/<arch>/_c.mpy, built or brought up to date; DeviceError saying why not."""
+def build(arch, out=None, source=None, work=None):
+    """build/natmod/<arch>/_c.mpy, built or brought up to date; DeviceError saying why not.
+    source: other C text for _c.c (a test's deliberate mutant), built in `work` instead."""
     if arch not in ARCHS:
         raise DeviceError("no C kernels for arch %s (built here: %s)" % (arch, ", ".join(ARCHS)))
     if shutil.which(_CC[arch]) is None:
@@ -66,11 +67,13 @@ def build(arch, out=None):
         import elftools  # noqa: F401
     except ImportError:
         raise DeviceError("pyelftools is missing for %s (run `make setup`): mpy_ld.py needs it" % sys.executable)
-    work = paths.build_dir() / "natmod" / arch
+    work = pathlib.Path(work or paths.build_dir() / "natmod" / arch)
     work.mkdir(parents=True, exist_ok=True)
     for f in source_dir().iterdir():
         if f.suffix in (".c", ".h") or f.name == "Makefile":
             _put(work / f.name, f.read_bytes())
+    if source is not None:
+        _put(work / "_c.c", source.encode())
     _put(work / "tables.h", tables_h().encode())
     cmd = ["make", "-s", "ARCH=%s" % arch, "MPY_DIR=%s" % micropython_src(), "PYTHON=%s" % sys.executable]
     proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
