@@ -35,9 +35,10 @@ def cases():
     return [c for kind in cells.KINDS for c in cells.make_cases(kind, 6, 900 + len(kind))]
 
 
-def lib_with(c_mpy, tmp):
+def lib_with(modules, tmp):
     lib = mpunix.compiled_lib_dir(tmp / "lib")
-    (lib / "tinyrnn" / "_c.mpy").write_bytes(c_mpy.read_bytes())
+    for mpy in modules:
+        (lib / "tinyrnn" / mpy.name).write_bytes(mpy.read_bytes())
     return lib
 
 

@@ -3,9 +3,11 @@
 #               dense.py for inference; backward.py, optim.py for training);
 #   "viper":    native code (_viper.py, _viper_train.py), where the port compiles it
 #               (ESP32, RP2040, STM32, the unix port; not the WebAssembly port);
-#   "c":        C compiled per architecture into a native module (_c.mpy, from
-#               lib/tinyrnn_c/_c.c), where one is deployed for the board's arch
-#               (x64, armv6m, armv7m, armv7emsp, rv32imc; not xtensawin).
+#   "c":        C compiled per architecture into native modules (_c.mpy for inference,
+#               _c_train.mpy for training, from lib/tinyrnn_c/_c.c), where they are
+#               deployed for the board's arch (x64, armv6m, armv7m, armv7emsp, rv32imc;
+#               not xtensawin). Where the training module does not load (no heap block
+#               for its code), a "c" model trains with the viper kernels: the same integers.
 # All give the same integers (docs/arithmetic.md, 10). A model takes the best
 # available (c, then viper, then bytecode) unless told otherwise:
 #
@@ -46,8 +48,8 @@ def available(kind="viper"):
             else:
                 from . import _viper  # noqa: F401
             got = True
-        except (ImportError, SyntaxError, ValueError, NotImplementedError):
-            got = False
+        except (ImportError, SyntaxError, ValueError, NotImplementedError, MemoryError):
+            got = False             # (MemoryError: no heap block for the module's code)
         _has[kind] = got
     return got
 
@@ -92,8 +94,12 @@ def bytecode():
 def training(kind):
     """The module holding the backward, update and copy kernels for `kind`."""
     if kind == "c":
-        from . import _c as k
-    elif kind == "viper":
+        try:
+            from . import _c_train as k
+            return k
+        except (ImportError, MemoryError):
+            kind = "viper"
+    if kind == "viper":
         from . import _viper_train as k
     else:
         from . import _bytecode_train as k

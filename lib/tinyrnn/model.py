@@ -168,11 +168,11 @@ class Model:
                 layers.append(Elman(n_in, n_out, p, sv[s:s + n_out], wv, k.elman_step))
             s += n_out
         self.layers = layers
-        if kernel_kind == "c":
-            self._plan(k)
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
+        if kernel_kind == "c":
+            self._plan(k)
         if seed is not None:        # seed=None: all weights 0 (to be loaded)
             self.init(seed)
         else:
@@ -231,13 +231,12 @@ class Model:
     def step(self, x):
         """One time step. x: n_inputs Q8.8 ints. Returns the output buffer (a view
         of Q8.8 ints) which the next step overwrites: copy it to keep it."""
-        run = self._run
-        if run is not None:          # c: one call checks x, copies it and runs every layer
-            if self._dirty:
-                self._dirty = False
-            if run(x, self._prog):
-                return self.output
-        layers = self.layers          # else (any x the C check did not take): the Python path
+        run = self._run              # c: one call checks x, copies it, runs every layer and
+        if run is not None:          # returns the output (the weights' bounds are its own: no
+            y = run(x, self._prog)   # _dirty check); None for any x it did not take: then
+            if y is not None:        # the Python path below, with its checks and messages
+                return y
+        layers = self.layers
         n = layers[0].n_in
         if not isinstance(x, SEQS) or len(x) != n:
             check_seq(x, "step: x", n)
@@ -275,7 +274,7 @@ class Model:
             at += len(L.p)
             s += len(L.h)
         self._run = k.run
-        self._prog = (self._x, self.params, self.state, self.work, plan)
+        self._prog = (self._x, self.params, self.state, self.work, plan, self.output)
 
     def check_inputs(self, xs, name="xs"):
         """Raise TypeError/ValueError naming the first bad value (xs[t][j]) of an input sequence."""

@@ -8,6 +8,9 @@
 // in 64 bits (one smlal on a Cortex-M3) instead of viper's split hi/lo sums; both are the
 // exact sum, rounded once, so the integers are the same.
 // Buffers come in through the buffer protocol (arrays and memoryviews, as viper's ptr16/32).
+// One source, two modules (as _viper.py and _viper_train.py): built with TRAIN=0 it is
+// tinyrnn/_c.mpy (inference), with TRAIN=1 tinyrnn/_c_train.mpy (backward, updates,
+// copies), so a board that only runs models never loads the training code.
 #include "py/dynruntime.h"
 #include "tables.h"          // SIGMOID, TANH, EXP2: generated from lib/tinyrnn/_tables.py
 
@@ -36,6 +39,25 @@ static inline I fdiv(I a, I b) {     // Python's //, b != 0
     return q;
 }
 
+static I act(I q, int tanh) {
+    const uint16_t *t = tanh ? TANH : SIGMOID;
+    I end = tanh ? 1024 : 2048;
+    I x = q < 0 ? -q : q;
+    I s;
+    if (x >= end) {
+        s = 256;
+    } else {
+        I j = x >> 4;
+        I a = t[j];
+        s = (a * 16 + ((I)t[j + 1] - a) * (x & 15) + 1024) >> 11;
+    }
+    if (q < 0) {
+        s = tanh ? -s : 256 - s;
+    }
+    return s;
+}
+
+#if !TRAIN
 // ---- inference (_viper.py) ------------------------------------------------------
 
 static I maxabs16(const int16_t *v, I n) {
@@ -66,24 +88,6 @@ static inline int64_t dot_wide(const int16_t *w, const int16_t *x, I n, int64_t 
         acc += (int32_t)w[j] * x[j];
     }
     return acc;
-}
-
-static I act(I q, int tanh) {
-    const uint16_t *t = tanh ? TANH : SIGMOID;
-    I end = tanh ? 1024 : 2048;
-    I x = q < 0 ? -q : q;
-    I s;
-    if (x >= end) {
-        s = 256;
-    } else {
-        I j = x >> 4;
-        I a = t[j];
-        s = (a * 16 + ((I)t[j + 1] - a) * (x & 15) + 1024) >> 11;
-    }
-    if (q < 0) {
-        s = tanh ? -s : 256 - s;
-    }
-    return s;
 }
 
 static void acts(const int16_t *src, int16_t *dst, I start, I n, int tanh) {
@@ -253,10 +257,10 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(gru_step_obj, 7, 7, gru_step);
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(dense_step_obj, 7, 7, dense_step);
 
 // run(x, prog): Model.step's check, copy and whole stack in one call.
-// prog = (xb, params, state, work, plan); plan an array('i') of 6 per layer:
+// prog = (xb, params, state, work, plan, output); plan an array('i') of 6 per layer:
 // kind, n_in, n_hid, flags, offset in params, offset in state. x must be a list or tuple
 // of small ints or an array('h') / memoryview of one, of len(xb) Q8.8 values: then xb gets
-// x, every layer steps, and run returns True. Anything else returns False before any
+// x, every layer steps, and run returns output. Anything else returns None before any
 // change, and Model.step takes its Python path (the same checks, the same messages).
 static mp_obj_t run(mp_obj_t x_in, mp_obj_t prog_in) {
     mp_obj_tuple_t *prog = MP_OBJ_TO_PTR(prog_in);
@@ -277,16 +281,16 @@ static mp_obj_t run(mp_obj_t x_in, mp_obj_t prog_in) {
             items = t->items;
         }
         if (len != n) {
-            return mp_const_false;
+            return mp_const_none;
         }
         for (size_t j = 0; j < n; j++) {
             mp_obj_t v = items[j];
             if (!mp_obj_is_small_int(v)) {
-                return mp_const_false;
+                return mp_const_none;
             }
             I q = MP_OBJ_SMALL_INT_VALUE(v);
             if (q < -32768 || q > 32767) {
-                return mp_const_false;
+                return mp_const_none;
             }
         }
         for (size_t j = 0; j < n; j++) {
@@ -295,7 +299,7 @@ static mp_obj_t run(mp_obj_t x_in, mp_obj_t prog_in) {
     } else {
         mp_buffer_info_t b;
         if (!mp_get_buffer(x_in, &b, MP_BUFFER_READ) || b.typecode != 'h' || b.len != 2 * n) {
-            return mp_const_false;
+            return mp_const_none;
         }
         const int16_t *s = b.buf;
         for (size_t j = 0; j < n; j++) {
@@ -315,9 +319,11 @@ static mp_obj_t run(mp_obj_t x_in, mp_obj_t prog_in) {
         layer(plan[0], params + plan[4], x, h, work, plan[1], plan[2], plan[3]);
         x = h;
     }
-    return mp_const_true;
+    return prog->items[5];
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(run_obj, run);
+
+#else
 
 // ---- training (_viper_train.py) ---------------------------------------------------
 
@@ -794,13 +800,17 @@ static mp_obj_t from_q88(mp_obj_t w_in, mp_obj_t p_in, mp_obj_t n_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(from_q88_obj, from_q88);
 
+#endif
+
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
+    #if !TRAIN
     mp_store_global(MP_QSTR_elman_step, MP_OBJ_FROM_PTR(&elman_step_obj));
     mp_store_global(MP_QSTR_lstm_step, MP_OBJ_FROM_PTR(&lstm_step_obj));
     mp_store_global(MP_QSTR_gru_step, MP_OBJ_FROM_PTR(&gru_step_obj));
     mp_store_global(MP_QSTR_dense_step, MP_OBJ_FROM_PTR(&dense_step_obj));
     mp_store_global(MP_QSTR_run, MP_OBJ_FROM_PTR(&run_obj));
+    #else
     mp_store_global(MP_QSTR_copy16, MP_OBJ_FROM_PTR(&copy16_obj));
     mp_store_global(MP_QSTR_dense_backward, MP_OBJ_FROM_PTR(&dense_backward_obj));
     mp_store_global(MP_QSTR_elman_backward, MP_OBJ_FROM_PTR(&elman_backward_obj));
@@ -817,5 +827,6 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_add_decay, MP_OBJ_FROM_PTR(&add_decay_obj));
     mp_store_global(MP_QSTR_to_q88, MP_OBJ_FROM_PTR(&to_q88_obj));
     mp_store_global(MP_QSTR_from_q88, MP_OBJ_FROM_PTR(&from_q88_obj));
+    #endif
     MP_DYNRUNTIME_INIT_EXIT
 }

@@ -66,7 +66,7 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
         out("note: %s could not compile the viper modules for %s: bytecode kernels on the board" % (compiler, arch))
     if arch and native and not (out_dir / "_c.mpy").exists():
         out("note: no C kernels (_c.mpy) for %s%s: the viper kernels are the board's fast path"
-            % (arch, "" if arch in natmod.ARCHS else " (no toolchain here)"))
+            % (arch, "" if natmod.FALLBACK.get(arch, arch) in natmod.ARCHS else " (no toolchain here)"))
     out("compiled %d module%s, %d cached (mpy %s by %s%s) in %s"
         % (len(compiled), "" if len(compiled) == 1 else "s", len(built) - len(compiled), compiler.emits,
            compiler.label, "; native code for %s: %s" % (arch, ", ".join(native)) if native else "",

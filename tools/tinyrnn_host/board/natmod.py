@@ -1,13 +1,15 @@
-"""The C kernels (lib/tinyrnn_c/_c.c) as MicroPython dynamic native modules: one _c.mpy per arch.
+"""The C kernels (lib/tinyrnn_c/_c.c) as MicroPython dynamic native modules, per arch:
+_c.mpy (inference) and _c_train.mpy (training), both from the one source.
 
-    natmod.build("armv7m")      # -> build/natmod/armv7m/_c.mpy (rebuilt only when a source changed)
+    natmod.build("armv7m")      # -> [build/natmod/armv7m/_c.mpy, .../_c_train.mpy] (rebuilt when a source changed)
     natmod.for_arch("xtensawin")  # -> None: no toolchain here; viper stays that board's fast path
 
 Each arch builds in its own copy of lib/tinyrnn_c/ under build/natmod/<arch>/ with
 MicroPython's py/dynruntime.mk and tools/mpy_ld.py (pyelftools, requirements-dev.txt),
 from the MicroPython source at <checkout>/../shared/micropython-1.28.0 (or $MICROPY_SRC).
 tables.h is written there from lib/tinyrnn/_tables.py, so the C kernels read the very
-tables the viper and bytecode ones do. The module goes onto a board as tinyrnn/_c.mpy.
+tables the viper and bytecode ones do. The modules go onto a board as tinyrnn/_c.mpy and
+tinyrnn/_c_train.mpy.
 """
 import os
 import pathlib
@@ -21,8 +23,12 @@ from .device import DeviceError
 # What Debian's toolchains build here (gcc, arm-none-eabi-gcc, riscv64-unknown-elf-gcc);
 # xtensawin (ESP32) has none, so those boards run the viper kernels.
 ARCHS = ("x64", "armv6m", "armv7m", "armv7emsp", "rv32imc")
+MODULES = ("_c", "_c_train")
 _CC = {"x64": "gcc", "armv6m": "arm-none-eabi-gcc", "armv7m": "arm-none-eabi-gcc",
        "armv7emsp": "arm-none-eabi-gcc", "rv32imc": "riscv64-unknown-elf-gcc"}
+# A board whose arch has no dynruntime build takes the newest older Thumb arch it loads
+# (mpycompile.loads_arch): the QEMU Cortex-M3 firmware reports armv7em.
+FALLBACK = {"armv7em": "armv7m", "armv7emdp": "armv7emsp"}
 _failed = {}
 
 
@@ -57,7 +63,7 @@ def _put(path, data):
 
 
 def build(arch, out=None, source=None, work=None):
-    """build/natmod/<arch>/_c.mpy, built or brought up to date; DeviceError saying why not.
+    """[build/natmod/<arch>/_c.mpy, _c_train.mpy], built or brought up to date; DeviceError saying why not.
     source: other C text for _c.c (a test's deliberate mutant), built in `work` instead."""
     if arch not in ARCHS:
         raise DeviceError("no C kernels for arch %s (built here: %s)" % (arch, ", ".join(ARCHS)))
@@ -75,18 +81,24 @@ def build(arch, out=None, source=None, work=None):
     if source is not None:
         _put(work / "_c.c", source.encode())
     _put(work / "tables.h", tables_h().encode())
-    cmd = ["make", "-s", "ARCH=%s" % arch, "MPY_DIR=%s" % micropython_src(), "PYTHON=%s" % sys.executable]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
-    mpy = work / "_c.mpy"
-    if proc.returncode != 0 or not mpy.exists():
-        raise DeviceError("building the C kernels for %s failed:\n%s" % (arch, (proc.stdout + proc.stderr).strip()[-2000:]))
-    if out:
-        out("natmod: %s (%d bytes)" % (paths.shown(mpy), mpy.stat().st_size))
-    return mpy
+    built = []
+    for mod in MODULES:
+        cmd = ["make", "-s", "ARCH=%s" % arch, "MOD=%s" % mod, "MPY_DIR=%s" % micropython_src(),
+               "PYTHON=%s" % sys.executable]
+        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
+        mpy = work / (mod + ".mpy")
+        if proc.returncode != 0 or not mpy.exists():
+            raise DeviceError("building the C kernels (%s) for %s failed:\n%s"
+                              % (mod, arch, (proc.stdout + proc.stderr).strip()[-2000:]))
+        if out:
+            out("natmod: %s (%d bytes)" % (paths.shown(mpy), mpy.stat().st_size))
+        built.append(mpy)
+    return built
 
 
 def for_arch(arch, out=None):
-    """The _c.mpy for a board's arch, or None where none is built (the reason is printed once)."""
+    """[_c.mpy, _c_train.mpy] for a board's arch, or None where none is built (the reason is printed once)."""
+    arch = FALLBACK.get(arch, arch)
     if arch not in ARCHS:
         if out and arch:
             out("note: no C kernels for %s (no toolchain here): viper kernels on the board" % arch)

@@ -143,6 +143,9 @@ def main(runtime="both"):
     if runtime in ("both", "wasm"):
         rows, train = measure_wasm()
         table("MicroPython WebAssembly VM (Node.js; no native emitter), lib as .mpy: bytecode kernels", rows, train)
+    if runtime in ("both", "qemu"):
+        from . import qemu_counts
+        qemu_counts.main()
     if runtime in ("both", "mirror"):
         from . import mirror_bench
         return mirror_bench.main()
