@@ -20,21 +20,29 @@ BOARD_SCRIPT = pathlib.Path(__file__).with_name("_count_board.py")
 MACS = {"GRU 2-3-1": 48, "GRU 8-32-1": 3872}
 
 
-def measure(kinds=("c", "viper"), c_mpy=None, out=print):
-    """The board's counts as a dict; c_mpy: another _c.mpy to put on the board first (armv6m)."""
+def on_board(fn, modules=(), out=print):
+    """fn(board) on a fresh QEMU board holding the library (armv7m C kernels, or `modules`:
+    other _c.mpy / _c_train.mpy files put in their place, e.g. the armv6m ones); its result."""
     board = qemu.QemuBoard(qemu.LARGE_HEAP, time_limit=3600, announce=out)
     port = board.start()
     try:
         run_device_tests.install_on_board(port)
         b = device.Board(port, timeout=1800)
-        if c_mpy is not None:
-            b.cp(c_mpy, ":lib/tinyrnn/_c.mpy")
+        for mpy in modules:
+            b.cp(mpy, ":lib/tinyrnn/" + pathlib.Path(mpy).name)
+        return fn(b)
+    finally:
+        board.stop()
+
+
+def measure(kinds=("c", "viper"), out=print):
+    """The board's counts as a dict."""
+    def count(b):
         with tempfile.TemporaryDirectory() as tmp:
             script = pathlib.Path(tmp) / "count.py"
             script.write_text(BOARD_SCRIPT.read_text() + "\nrun(%r)\n" % (list(kinds),))
-            text, code = b.run(script)
-    finally:
-        board.stop()
+            return b.run(script)
+    text, code = on_board(count, out=out)
     for line in text.splitlines():
         if line.startswith("{"):
             return json.loads(line)
