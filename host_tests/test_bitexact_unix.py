@@ -1,10 +1,10 @@
-"""The unix port as the fourth party: viper kernels == bytecode kernels == NumPy mirror.
+"""The unix port as the fourth party: C kernels == viper kernels == bytecode kernels == NumPy mirror.
 
 The bit-exact suites of test_cells_bitexact.py (random models per cell, with
 saturating weights and extreme inputs) and test_train_bitexact.py (training with
 every optimizer and option) run their board scripts on the MicroPython unix port
-too, once with the viper kernels (native x64 code) and once forced to the
-bytecode ones, and every output, state, weight and loss must equal the mirror's.
+too, once with the C kernels (the x64 native module _c.mpy), once with the viper
+kernels (native x64 code) and once forced to the bytecode ones, and every output, state, weight and loss must equal the mirror's.
 """
 import json
 
@@ -15,7 +15,7 @@ import test_cells_bitexact as cells
 import test_train_bitexact as train
 from tinyrnn_host.board import mpunix
 
-KERNELS = ["viper", "bytecode"]
+KERNELS = ["c", "viper", "bytecode"]
 
 
 def forced(script, kernels):

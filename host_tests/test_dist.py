@@ -1,14 +1,15 @@
 """`tinyrnn dist`: one bundle per .mpy version and native arch, each header right, and the
-x64 bundle as it is runs on the unix port with viper kernels and the host's outputs."""
+x64 bundle as it is runs on the unix port with its C kernels and the host's outputs."""
 import pathlib
 import zlib
 
 import pytest
 
-from tinyrnn_host.board import dist, mpunix
+from tinyrnn_host.board import dist, mpunix, natmod
 
 LIB = pathlib.Path(__file__).resolve().parent.parent / "lib" / "tinyrnn"
 NATIVE = {"_viper.mpy", "_viper_train.mpy"}
+C_MODULES = {"_c.mpy", "_c_train.mpy"}           # where natmod builds them (or an older Thumb arch's)
 BYTECODE = {p.stem + ".mpy" for p in LIB.glob("*.py")} - NATIVE
 ARCH_NUMBERS = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6, "armv7emsp": 7,
                 "armv7emdp": 8, "xtensa": 9, "xtensawin": 10, "rv32imc": 11}
@@ -51,19 +52,20 @@ def test_bytecode_bundles_hold_no_native_code(bundles):
 def test_native_bundle_headers(bundles, arch):
     folder = bundles["tinyrnn-%s-mpy6.3-%s" % (dist.lib_version(), arch)]
     files = headers(folder)
-    assert set(files) == BYTECODE | NATIVE
+    c_arch = natmod.FALLBACK.get(arch, arch)
+    assert set(files) == BYTECODE | NATIVE | (C_MODULES if c_arch in natmod.ARCHS else set())
     for name, head in files.items():
-        want = (ARCH_NUMBERS[arch] << 2 | 3) if name in NATIVE else 0
+        want = (ARCH_NUMBERS[c_arch if name in C_MODULES else arch] << 2 | 3) if name in NATIVE | C_MODULES else 0
         assert head[:3] == bytes([ord("M"), 6, want]), name
     value = 6 | 3 << 8 | ARCH_NUMBERS[arch] << 10
     assert "`sys.implementation._mpy` == %d" % value in (folder / "README.md").read_text()
 
 
-def test_x64_bundle_runs_on_the_unix_port_with_viper_kernels(bundles):
+def test_x64_bundle_runs_on_the_unix_port_with_c_kernels(bundles):
     folder = bundles["tinyrnn-%s-mpy6.3-x64" % dist.lib_version()]
     xs = [[(j * 97 + t * 31) % 700 - 350 for j in range(3)] for t in range(5)]
     res = mpunix.run_unix(
-        "import tinyrnn, tinyrnn._viper as V\nfrom tinyrnn.model import Model\n"
+        "import tinyrnn, tinyrnn._c as V\nfrom tinyrnn.model import Model\n"
         "m = Model(%r, seed=5)\nprint('OUT', [list(y) for y in m.run(%r)])\n"
         "import binascii\nf = open(V.__file__, 'rb')\n"
         "print('KERNELS', tinyrnn.KERNELS, V.__file__, binascii.crc32(f.read()))\n" % (DESC, xs),
@@ -72,5 +74,5 @@ def test_x64_bundle_runs_on_the_unix_port_with_viper_kernels(bundles):
     want = [list(y) for y in Model(DESC, seed=5).run(xs)]
     assert "OUT %r" % (want,) in res.stdout
     # the native module it ran is the bundle's file (the runner shows the bundle as ../lib)
-    bundled = (folder / "lib" / "tinyrnn" / "_viper.mpy").read_bytes()
-    assert "KERNELS viper ../lib/tinyrnn/_viper.mpy %d" % zlib.crc32(bundled) in res.stdout
+    bundled = (folder / "lib" / "tinyrnn" / "_c.mpy").read_bytes()
+    assert "KERNELS c ../lib/tinyrnn/_c.mpy %d" % zlib.crc32(bundled) in res.stdout

@@ -6,7 +6,7 @@ truncated windows with mini-batches), with every weight and input at the Q8.8
 rails and targets near +-100: inference steps and training updates run inside
 `micropython.heap_lock()`. On the 32-bit WebAssembly VM an intermediate beyond
 2^30 would be a long int: an allocation, so a MemoryError here. The unix port
-runs the same with its viper kernels (and forced bytecode ones). The trained
+runs the same with its C and viper kernels (and forced bytecode ones). The trained
 weights, master weights and losses must equal the NumPy mirror's bit for bit.
 A canary forces the plain (unsplit) loops on weights at the rails and must hit
 the MemoryError: the check can fail.
@@ -170,11 +170,12 @@ def test_wasm_vm_32bit_heap_locked(mirror_results):
     assert "MemoryError" in out["canary"][0], "plain loops at the rails must make long ints on a 32-bit port"
 
 
-def test_unix_port_heap_locked_both_kernels(mirror_results):
-    res = mpunix.run_unix(script(["viper", "bytecode"]), heap_bytes=4 << 20,
+def test_unix_port_heap_locked_every_kernel(mirror_results):
+    res = mpunix.run_unix(script(["c", "viper", "bytecode"]), heap_bytes=8 << 20,
                           files={"cases.json": json.dumps(CASES).encode()}, collect=["out.json"], timeout=600)
     out = json.loads(res.files["out.json"])
-    assert out["kernels"] == ["viper", "bytecode"]
+    assert out["kernels"] == ["c", "viper", "bytecode"]
+    check(out, "c", mirror_results)
     check(out, "viper", mirror_results)
     check(out, "bytecode", mirror_results)
     # 64-bit small ints: the canary's long sums fit there, so it runs clean and equals the mirror

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from tinyrnn_host.board import deploy, mpycompile
+from tinyrnn_host.board import deploy, mpycompile, natmod
 
 LIB = pathlib.Path(__file__).resolve().parent.parent / "lib" / "tinyrnn"
 NATIVE = {"_viper.mpy", "_viper_train.mpy"}
@@ -57,10 +57,14 @@ def test_files_compiled_for_each_arch(per_arch, arch):
     files = {p.name: p.read_bytes()[:4] for p in out_dir.glob("*.mpy")}
     bytecode = {p.stem + ".mpy" for p in LIB.glob("*.py")} - NATIVE
     native = NATIVE if arch != "none" and arch not in UNSUPPORTED else set()
-    assert set(files) == bytecode | native
+    c_arch = natmod.FALLBACK.get(arch, arch)
+    c_modules = {"_c.mpy", "_c_train.mpy"} if c_arch in natmod.ARCHS else set()   # the C kernels
+    assert set(files) == bytecode | native | c_modules
     for name, head in files.items():
         assert head[:2] == b"M\x06", name
-        if name in NATIVE:
+        if name in c_modules:
+            assert (head[2] >> 2, head[2] & 3) == (ARCH_NUMBERS[c_arch], 3), name
+        elif name in NATIVE:
             # header byte 2: arch << 2 | sub-version; native code carries the board's exact sub-version
             assert (head[2] >> 2, head[2] & 3) == (ARCH_NUMBERS[arch], 3), name
         else:

@@ -1,6 +1,6 @@
 """Training, four ways: after 50 updates, every weight (Q8.8 and the Q8.16 master)
 and every epoch's (loss, val loss) of lib on MicroPython (the VM with bytecode
-kernels, the unix port with viper kernels) == lib under CPython == NumPy mirror,
+kernels, the unix port with its default C kernels) == lib under CPython == NumPy mirror,
 for every cell and optimizer on random models, and for the loss/target/window/
 clipping/decay/schedule/batch options, state carried across sequences,
 validation with patience, restore_best and a callback, batches of mixed-length
@@ -209,7 +209,7 @@ def test_training_three_ways(case, vm_results, unix_results):
     lib = run_lib(case)
     assert lib == mirror, "CPython lib != mirror"
     assert vm_results[case["name"]] == mirror, "VM (bytecode kernels) != mirror"
-    assert unix_results[case["name"]] == mirror, "unix port (viper kernels) != mirror"
+    assert unix_results[case["name"]] == mirror, "unix port (C kernels, its default) != mirror"
     params0 = LibModel(case["desc"], case["seed"]).params
     assert list(params0) != mirror[0], "the weights must have moved"
     assert mirror[4] == OPT_LR[case["opt"][0]], "the optimizer's own lr is back after fit"

@@ -125,8 +125,9 @@ class Model:
     """A stack of recurrent/dense layers and an optional head; see the module comment."""
 
     # defaults in the class, so that a model's own attribute dict stays small (RAM)
-    kernels = "bytecode"     # 'viper' when its layers run native kernels (tinyrnn.kernels)
-    _x = None                # viper: the input is checked and copied here (kernels take buffers)
+    kernels = "bytecode"     # 'viper' or 'c' when its layers run native kernels (tinyrnn.kernels)
+    _x = None                # viper, c: the input is checked and copied here (kernels take buffers)
+    _run = None              # c: the kernel that checks, copies and runs the whole stack in one call
     _dirty = False           # param() handed out a writable view: re-check the weights' bounds
     norm = None              # the input normalisation (norm.Norm) a weights file brought, if any
     labels = None            # the class names of a softmax head a weights file brought, if any
@@ -149,7 +150,7 @@ class Model:
         self.params = zeros("h", n_params)      # each buffer in one allocation of its final size
         self.state = zeros("h", n_state)
         self.work = zeros("h", n_work)
-        if kernel_kind == "viper":
+        if kernel_kind != "bytecode":
             self.kernels = kernel_kind
             self._x = zeros("h", spec[0][1])
         pv = memoryview(self.params)
@@ -176,6 +177,8 @@ class Model:
         last = layers[-1]
         # what step() returns: the last layer's h (for an LSTM, without its c)
         self.output = last.h if len(last.h) == last.n_hid else last.h[:last.n_hid]
+        if kernel_kind == "c":
+            self._plan(k)
         if seed is not None:        # seed=None: all weights 0 (to be loaded)
             self.init(seed)
         else:
@@ -215,7 +218,7 @@ class Model:
         Loading, init() and training call it themselves. Allocates nothing."""
         if self._dirty:
             self._dirty = False
-        if self.kernels == "viper":   # native kernels bound their sums per step themselves
+        if self.kernels != "bytecode":   # native kernels bound their sums per step themselves
             return
         fits = _kernels.bytecode().fits
         x_max = 32768                 # the model's input: any Q8.8 value
@@ -234,6 +237,11 @@ class Model:
     def step(self, x):
         """One time step. x: n_inputs Q8.8 ints. Returns the output buffer (a view
         of Q8.8 ints) which the next step overwrites: copy it to keep it."""
+        run = self._run              # c: one call checks x, copies it, runs every layer and
+        if run is not None:          # returns the output (the weights' bounds are its own: no
+            y = run(x, self._prog)   # _dirty check); None for any x it did not take: then
+            if y is not None:        # the Python path below, with its checks and messages
+                return y
         layers = self.layers
         n = layers[0].n_in
         if not isinstance(x, SEQS) or len(x) != n:
@@ -257,6 +265,22 @@ class Model:
             L.kern(L.p, x, L.h, L.work, L.n_in, L.n_hid, L.flags)
             x = L.h                  # (an LSTM's h then c: the next layer reads the first n_in)
         return self.output
+
+    def _plan(self, k):
+        # for _c.run: per layer kind, n_in, n_hid, flags and its offsets into params and state
+        kinds = {"Elman": 0, "LSTM": 1, "GRU": 2, "Dense": 3}
+        plan = zeros("i", 6 * len(self.layers))
+        at = 0
+        s = 0
+        i = 0
+        for L in self.layers:
+            for v in (kinds[L.__class__.__name__], L.n_in, L.n_hid, L.flags, at, s):
+                plan[i] = v
+                i += 1
+            at += len(L.p)
+            s += len(L.h)
+        self._run = k.run
+        self._prog = (self._x, self.params, self.state, self.work, plan, self.output)
 
     def check_inputs(self, xs, name="xs"):
         """Raise TypeError/ValueError naming the first bad value (xs[t][j]) of an input sequence."""

@@ -156,7 +156,7 @@ class Trainer:
     def _bounds(self):
         # the weights changed: which exact loops each layer may use, forward and backward
         self.model.weights_changed()
-        if self.model.kernels == "viper":      # native kernels bound their sums per step
+        if self.model.kernels != "bytecode":   # native kernels bound their sums per step
             return
         l = 0
         for plan in self._plan:

@@ -39,12 +39,17 @@ def lib_version():
         return "0"
 
 
-def readme(name, compiler, arch, values, n_files):
+def readme(name, compiler, arch, values, n_files, c_kernels=False):
     if arch:
         who = ("Boards with native arch **%s** (%s) whose MicroPython loads .mpy %s: `sys.implementation._mpy` "
                "== %d. The viper kernels (`_viper.mpy`, `_viper_train.mpy`) are native %s code, so "
                "`tinyrnn.KERNELS == \"viper\"` after a model is built."
                % (arch, BOARDS.get(arch, arch), compiler.emits, values[0], arch))
+        if c_kernels:
+            who = who.replace("so `tinyrnn.KERNELS == \"viper\"`", "and `_c.mpy` holds the C kernels (a native "
+                              "module), so `tinyrnn.KERNELS == \"c\"`")
+        else:
+            who += " No C kernels for %s (no toolchain here): viper is its fast path." % arch
     else:
         flags = "" if compiler.major >= 6 else " (and `_mpy >> 8 & 3` == 2: unicode, no cached lookups, as " \
             "most builds)"
@@ -85,7 +90,8 @@ def bundle(out_root, name, compiler, arch):
                             prefix="tinyrnn/")
     files = sorted((dst / "lib" / "tinyrnn").glob("*.mpy"))
     values = [compiler.major | compiler.sub << 8 | mpycompile.ARCHS.index(arch) << 10] if arch else []
-    (dst / "README.md").write_text(readme(name, compiler, arch, values, len(files)))
+    (dst / "README.md").write_text(readme(name, compiler, arch, values, len(files),
+                                          (dst / "lib" / "tinyrnn" / "_c.mpy").exists()))
     return dst
 
 

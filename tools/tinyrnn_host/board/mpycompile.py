@@ -77,6 +77,17 @@ def read_header(path):
     return head[1], head[2] & 3, ARCHS[arch] if arch < len(ARCHS) else "arch %d" % arch
 
 
+ARM_THUMB = ARCHS[ARCHS.index("armv6m"):ARCHS.index("armv7emdp") + 1]
+
+
+def loads_arch(board, arch):
+    """Whether a board with native arch `board` loads native code for `arch`: its own, or on ARM
+    an older Thumb arch (MicroPython's MPY_FEATURE_ARCH_TEST: armv6m .. the board's)."""
+    if board in ARM_THUMB and arch in ARM_THUMB:
+        return ARM_THUMB.index(arch) <= ARM_THUMB.index(board)
+    return arch == board
+
+
 def check_header(path, board_mpy):
     """Raise DeviceError unless a board at board_mpy (an MpyVersion) can load this .mpy file."""
     major, low, arch = read_header(path)
@@ -85,7 +96,7 @@ def check_header(path, board_mpy):
         raise DeviceError("%s, but the board loads v%d" % (where, board_mpy.major))
     if major < 6 and low != board_mpy.sub:
         raise DeviceError("%s with feature flags %d, the board needs %d" % (where, low, board_mpy.sub))
-    if arch != "none" and (arch != board_mpy.arch_name or low != board_mpy.sub):
+    if arch != "none" and (not loads_arch(board_mpy.arch_name, arch) or low != board_mpy.sub):
         raise DeviceError("%s.%d with native code for %s, but the board loads %s native code for %s"
                           % (where, low, arch, board_mpy, board_mpy.arch_name))
 
@@ -234,6 +245,28 @@ def compile_file(py, dst, name, arch=None, compiler=None):
     return dst
 
 
+def _natmod(src_dir, out_dir, arch, compiler):
+    """The C kernels for `arch` as tinyrnn/_c.mpy and _c_train.mpy in out_dir (src_dir: lib/ or
+    lib/tinyrnn), where they are built here and the compiler's .mpy version is theirs; else []
+    (the viper kernels)."""
+    from . import natmod
+    if not arch or not (src_dir / "tinyrnn" / "kernels.py").is_file() and src_dir.name != "tinyrnn":
+        return []
+    built = natmod.for_arch(arch)
+    if built is None or read_header(built[0])[:2] != (compiler.major, compiler.sub):
+        return []
+    placed = []
+    for mpy in built:
+        dst = (out_dir if src_dir.name == "tinyrnn" else out_dir / "tinyrnn") / mpy.name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not dst.exists() or dst.read_bytes() != mpy.read_bytes():
+            tmp = dst.with_name(dst.name + ".%d.tmp" % os.getpid())
+            tmp.write_bytes(mpy.read_bytes())
+            os.replace(tmp, dst)
+        placed.append(dst)
+    return placed
+
+
 def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix="", cache=False,
                  skip_failed_native=False, compiled=None):
     """Compile every .py under src_dir into out_dir (same layout, X.py -> X.mpy); returns out_dir.
@@ -291,6 +324,8 @@ def compile_tree(src_dir, out_dir, arch=None, compiler=None, flags=(), prefix=""
         os.replace(tmp, dst)
         manifest["sources"][rel.as_posix()] = digest
         compiled.append(prefix + rel.as_posix())
+    for c_mpy in _natmod(src_dir, out_dir, arch, compiler):
+        kept.add(c_mpy.relative_to(out_dir).as_posix())
     if cache:
         for old in out_dir.rglob("*.mpy"):            # a module removed from the sources
             rel = old.relative_to(out_dir).as_posix()

@@ -19,16 +19,35 @@ def _lerp16(table, x, end):
     return np.where(x >= end, 256, v)
 
 
-def sigmoid(q):
-    q = np.asarray(q, dtype=np.int64)
+def _sigmoid(q):
     s = _lerp16(SIGMOID, np.abs(q), _SIG_END)
     return np.where(q < 0, 256 - s, s)
 
 
-def tanh(q):
-    q = np.asarray(q, dtype=np.int64)
+def _tanh(q):
     t = _lerp16(TANH, np.abs(q), _TANH_END)
     return np.where(q < 0, -t, t)
+
+
+# Both functions at every Q8.8 input, computed once by the functions above: a lookup of
+# the clipped input is then the same integer (both are constant past +-2048 and +-1024).
+_Q = np.arange(-32768, 32768, dtype=np.int64)
+_SIG_ALL = _sigmoid(_Q)
+_TANH_ALL = _tanh(_Q)
+
+
+def _index(q):
+    i = np.clip(np.asarray(q, dtype=np.int64), -32768, 32767)
+    i += 32768
+    return i
+
+
+def sigmoid(q):
+    return _SIG_ALL[_index(q)]
+
+
+def tanh(q):
+    return _TANH_ALL[_index(q)]
 
 
 def exp(q):

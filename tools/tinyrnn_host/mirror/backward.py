@@ -9,6 +9,7 @@ saturate at +-G, so the trainer applies them in lib's order (train.py).
 import numpy as np
 
 from .act import sigmoid, tanh
+from .q88 import matmul
 
 D = 2**14 - 1
 G = 2**29 - 1
@@ -38,12 +39,12 @@ def accumulate(w_ih, w_hh, dax, dah, x, h_prev, dh=None):
     Returns (gw_ih (B,R,I), gb_ih (B,R), gw_hh, gb_hh, dx (B,I), dh (B,H) = dsat(dh + r8(dah @ w_hh)))."""
     gw_ih = outer(dax, x)
     gb_ih = dax << 8
-    dx = dsat(r8(dax @ w_ih))
+    dx = dsat(r8(matmul(dax, w_ih)))
     if w_hh is None:
         return gw_ih, gb_ih, None, None, dx, None
     gw_hh = outer(dah, h_prev)
     gb_hh = dah << 8
-    dh = dsat((0 if dh is None else dh) + r8(dah @ w_hh))
+    dh = dsat((0 if dh is None else dh) + r8(matmul(dah, w_hh)))
     return gw_ih, gb_ih, gw_hh, gb_hh, dx, dh
 
 

@@ -23,7 +23,7 @@ def _i64(a):
 
 def sat(v):
     """Clamp into [MIN, MAX]."""
-    return np.clip(_i64(v), MIN, MAX)
+    return np.minimum(np.maximum(_i64(v), MIN), MAX)
 
 
 def add(a, b):
@@ -113,3 +113,20 @@ def from_str(text):
 
 
 _DECIMAL = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+
+
+EXACT = 2**53      # float64 holds every integer below this exactly
+
+
+def matmul(a, b):
+    """a @ b of int arrays, exactly, through float64 BLAS (docs/arithmetic.md, 11): every
+    partial sum of a row is an integer of magnitude at most K max|a| max|b|, which is
+    checked to stay below 2^53, so every float64 addition (in any order, fused or not)
+    is exact. Past that bound, numpy's int64 product (exact, without BLAS)."""
+    a = _i64(a)
+    b = _i64(b)
+    if a.size == 0 or b.size == 0:
+        return a @ b
+    if int(np.abs(a).max()) * int(np.abs(b).max()) * a.shape[-1] >= EXACT:
+        return a @ b
+    return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)

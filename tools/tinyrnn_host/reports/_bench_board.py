@@ -19,6 +19,7 @@ from tinyrnn.train import Trainer
 
 REPS = 5
 SLOW = 10          # bytecode runs n // SLOW repeats where viper runs n (the host sets 1 on the VM)
+FAST = {"bytecode": 1, "viper": 10, "c": 40}     # repeats per SLOW, by kernel set
 
 
 def best(fn, n):
@@ -56,6 +57,35 @@ def inference_us(desc, kern, n):
     x = array("h", [100] * desc["input"])
     m.step(x)
     return best(lambda: m.step(x), n)
+
+
+def fixed_us(desc, kern, n):
+    """Where a step's time goes: the whole Model.step, only its layers' kernel calls (what
+    is left is the check, the copy and the method call), and with C kernels the one
+    _c.run call that checks, copies and runs the stack; an empty method call beside."""
+    m = Model(desc, 1, kern)
+    x = array("h", [100] * desc["input"])
+    m.step(x)
+    layers = m.layers
+    xb = m._x if m._x is not None else x
+
+    def kernels_only():
+        v = xb
+        for L in layers:
+            L.kern(L.p, v, L.h, L.work, L.n_in, L.n_hid, L.flags)
+            v = L.h
+
+    class Empty:
+        def step(self, x):
+            return x
+
+    e = Empty()
+    row = {"fixed": kern, "step": best(lambda: m.step(x), n), "kernels": best(kernels_only, n),
+           "empty_call": best(lambda: e.step(x), n)}
+    if m._run is not None:
+        run, prog = m._run, m._prog
+        row["run"] = best(lambda: run(x, prog), n)
+    return row
 
 
 def training_us(desc, kern, n, T=8):
@@ -166,7 +196,7 @@ def run(models, training, kernel_sets):
     for name, desc, n in models:
         row = {"model": name, "macs": n_macs(desc)}
         for k in kernel_sets:
-            row[k] = inference_us(desc, k, n if k == "viper" else max(1, n // SLOW))
+            row[k] = inference_us(desc, k, n * FAST[k] // SLOW)
         layers = desc.get("layers", [])
         if len(layers) == 1 and layers[0]["kind"] == "gru":
             row["float"] = float_gru_us(desc["input"], layers[0]["hidden"], desc["head"]["out"], max(1, n // SLOW))
@@ -175,11 +205,17 @@ def run(models, training, kernel_sets):
         if bare_viper is not None:
             row["bare_viper"] = bare_us(bare_viper, row["macs"], cols, n)
         print(json.dumps(row))
+    for k in kernel_sets:
+        if k != "bytecode":
+            name, desc, n = models[0]
+            row = fixed_us(desc, k, n * FAST[k] // SLOW)
+            row["model"] = name
+            print(json.dumps(row))
     for name, desc, n in training:
         row = {"training": name}
         for k in kernel_sets:
-            row[k] = training_us(desc, k, n if k == "viper" else max(1, n // SLOW))
+            row[k] = training_us(desc, k, n * FAST[k] // SLOW)
         print(json.dumps(row))
 
 
-KERNEL_SETS = ["bytecode", "viper"] if kernels.available() else ["bytecode"]
+KERNEL_SETS = ["bytecode"] + [k for k in ("viper", "c") if kernels.available(k)]

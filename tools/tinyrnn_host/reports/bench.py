@@ -4,18 +4,22 @@
 
 Runs `_bench_board.py` on each runtime and prints, per model: microseconds per
 inference step with the bytecode kernels and (where the port compiles native
-code) the viper kernels, the naive float GRU of the same size (lists and
+code) the viper and C kernels, the same GRU step as plain C (c/plain_gru.c,
+gcc -O2, timed in the same run on the host), the naive float GRU of the same size (lists and
 `math`, what a user would write without tinyrnn), and bare multiply-accumulate
-loops over array('h') with the same number of MACs; then a training update
-(BPTT over 8 steps, Adam). The runtimes: the unix port (x64, native code; the
+loops over array('h') with the same number of MACs; then where a step's fixed
+cost goes (check, copy, calls) and a training update (BPTT over 8 steps, Adam). The runtimes: the unix port (x64, native code; the
 library as .mpy with its viper modules compiled for x64) and the WebAssembly VM
 (no native emitter: bytecode only). Both run on this shared machine, so read the
 ratios; measure on your board with `mpremote run` for absolute figures.
 """
 import json
 import pathlib
+import shutil
+import subprocess
 
-from ..board import mpunix, mpvm
+from .. import paths
+from ..board import mpunix, mpvm, natmod
 from .progress import LineBar
 
 BOARD_SCRIPT = pathlib.Path(__file__).with_name("_bench_board.py")
@@ -31,6 +35,8 @@ MODELS = [   # (name, description, inference steps per repeat with viper; byteco
                        "head": {"out": 1}}, 300),
 ]
 TRAINING = [("GRU 2-3-1", GRU(2, 3), 200), ("GRU 8-32-1", GRU(8, 32), 30)]
+MODELS_BY_NAME = {name: desc for name, desc, _ in MODELS}
+PLAIN_C = pathlib.Path(__file__).with_name("c") / "plain_gru.c"
 
 
 def script(models=MODELS, training=TRAINING, slow=10):
@@ -42,7 +48,7 @@ def parse(stdout):
     for line in stdout.splitlines():
         if line.startswith("{"):
             row = json.loads(line)
-            (train if "training" in row else rows).append(row)
+            (train if "training" in row or "fixed" in row else rows).append(row)
     return rows, train
 
 
@@ -69,35 +75,74 @@ def measure_wasm(models=MODELS, training=TRAINING, progress=False):
     return parse(res.stdout)
 
 
+def plain_c_us(I, H, O, steps):
+    """Microseconds per step of c/plain_gru.c (the same Q8.8 GRU step as plain C, gcc -O2), or None."""
+    if shutil.which("gcc") is None:
+        return None
+    out = paths.build_dir() / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tables.h").write_text(natmod.tables_h())
+    exe = out / "plain_gru"
+    src = PLAIN_C.read_text()
+    copy = out / "plain_gru.c"
+    if not exe.exists() or not copy.exists() or copy.read_text() != src:
+        copy.write_text(src)
+        subprocess.run(["gcc", "-O2", "-I", str(out), "-o", str(exe), str(out / "plain_gru.c")], check=True)
+    res = subprocess.run([str(exe), str(I), str(H), str(O), str(steps)], capture_output=True, text=True, check=True)
+    return float(res.stdout.split()[0]) / 1000
+
+
+def with_plain_c(rows, steps=20000):
+    """Each single-GRU row gets the plain C step of its size, timed now (the same run)."""
+    for r in rows:
+        desc = dict(MODELS_BY_NAME[r["model"]])
+        layers = desc.get("layers", [])
+        if len(layers) == 1 and layers[0]["kind"] == "gru":
+            r["plain_c"] = plain_c_us(desc["input"], layers[0]["hidden"], desc["head"]["out"], steps)
+    return rows
+
+
 def ratio(a, b):
     return "%.1fx" % (a / b) if a and b else "-"
 
 
 def table(title, rows, train):
-    native = any("viper" in r for r in rows)
+    sets = [k for k in ("bytecode", "viper", "c") if any(k in r for r in rows)]
+    fast = sets[-1]
     print(title)
-    head = "%-14s %6s %10s" % ("model", "MACs", "bytecode")
-    if native:
-        head += " %10s %8s" % ("viper", "speedup")
+    head = "%-14s %6s" % ("model", "MACs") + "".join(" %10s" % k for k in sets)
+    head += "".join(" %8s" % ("bc/" + k) for k in sets[1:])
     head += " %10s %9s %10s %10s" % ("float GRU", "float/us", "bare bc", "step/bare")
-    if native:
-        head += " %10s %10s" % ("bare viper", "step/bare")
+    if "viper" in sets:
+        head += " %10s %10s" % ("bare viper", "%s/bare" % fast)
+    if "c" in sets:
+        head += " %9s %8s" % ("plain C", "c/plain")
     print(head + "      (us per step; float/us: float GRU over our fastest)")
     for r in rows:
-        fast = r.get("viper") or r["bytecode"]
-        line = "%-14s %6d %10.1f" % (r["model"], r["macs"], r["bytecode"])
-        if native:
-            line += " %10.2f %8s" % (r["viper"], ratio(r["bytecode"], r["viper"]))
+        line = "%-14s %6d" % (r["model"], r["macs"]) + "".join(" %10.2f" % r[k] for k in sets)
+        line += "".join(" %8s" % ratio(r["bytecode"], r[k]) for k in sets[1:])
         line += " %10s %9s %10.1f %10s" % ("%.1f" % r["float"] if "float" in r else "-",
-                                            ratio(r.get("float"), fast), r["bare_bytecode"],
+                                            ratio(r.get("float"), r[fast]), r["bare_bytecode"],
                                             ratio(r["bytecode"], r["bare_bytecode"]))
-        if native:
-            line += " %10.2f %10s" % (r["bare_viper"], ratio(r["viper"], r["bare_viper"]))
+        if "viper" in sets:
+            line += " %10.2f %10s" % (r["bare_viper"], ratio(r[fast], r["bare_viper"]))
+        if "c" in sets:
+            line += " %9s %8s" % ("%.2f" % r["plain_c"] if r.get("plain_c") else "-", ratio(r["c"], r.get("plain_c")))
         print(line)
     for t in train:
+        if "fixed" in t:
+            k = t["fixed"]
+            line = ("where a %s step's time goes (%s kernels): Model.step %.2f us, its layers' kernel calls %.2f us "
+                    "(check, copy, call: %.0f%%)" % (t["model"], k, t["step"], t["kernels"],
+                                                     100 * max(0, t["step"] - t["kernels"]) / t["step"]))
+            if "run" in t:
+                line += ", _c.run (check, copy, stack) %.2f us" % t["run"]
+            print(line + ", an empty method call %.2f us" % t["empty_call"])
+            continue
         line = "training update %s (BPTT over 8 steps, Adam): bytecode %.0f us" % (t["training"], t["bytecode"])
-        if "viper" in t:
-            line += ", viper %.0f us, speedup %s" % (t["viper"], ratio(t["bytecode"], t["viper"]))
+        for k in sets[1:]:
+            if k in t:
+                line += ", %s %.0f us (%s)" % (k, t[k], ratio(t["bytecode"], t[k]))
         print(line)
     print()
 
@@ -106,8 +151,15 @@ def main(runtime="both", progress=True):
     """`tinyrnn bench`: the tables, a progress bar per runtime while they are measured (stderr)."""
     if runtime in ("both", "unix"):
         rows, train = measure_unix(progress=progress)
-        table("MicroPython unix port (x64, native code), lib as .mpy: viper and bytecode kernels", rows, train)
+        table("MicroPython unix port (x64, native code), lib as .mpy: C, viper and bytecode kernels; "
+              "plain C (gcc -O2) in the same run", with_plain_c(rows), train)
     if runtime in ("both", "wasm"):
         rows, train = measure_wasm(progress=progress)
         table("MicroPython WebAssembly VM (Node.js; no native emitter), lib as .mpy: bytecode kernels", rows, train)
+    if runtime in ("both", "qemu"):
+        from . import qemu_counts
+        qemu_counts.main()
+    if runtime in ("both", "mirror"):
+        from . import mirror_bench
+        return mirror_bench.main()
     return 0
