@@ -87,6 +87,9 @@ def div_round(n, shift, d):
 
 
 # ---- the optimizers ---------------------------------------------------------
+# An optimizer step is prepare() (checks and this step's scalars: may raise, changes
+# nothing) then apply() (the kernel loop, then the step's scalars committed: cannot
+# raise). step() is both; Trainer.update() runs its own kernels between the two.
 
 class SGD:
     """w -= lr * g"""
@@ -97,11 +100,18 @@ class SGD:
     def bind(self, n, k):
         self.k = k                              # the kernels: bytecode or viper (kernels.py)
 
+    def prepare(self):
+        check_int(self.lr, "lr", 1, ONE16)      # a program may have set it (a schedule does)
+
     def step(self, w, g, n):
+        self.prepare()
+        self.apply(w, g, n)
+
+    def apply(self, w, g, n):
         self.k.sgd_update(w, g, n, self.lr)
 
 
-class Momentum:
+class Momentum(SGD):
     """SGD with momentum, as torch.optim.SGD: v = mu * v + g; w -= lr * v"""
 
     def __init__(self, lr="0.01", momentum="0.9"):
@@ -113,11 +123,11 @@ class Momentum:
         self.k = k
         self.v = zeros("i", n)                  # Q.16
 
-    def step(self, w, g, n):
+    def apply(self, w, g, n):
         self.k.momentum_update(w, g, self.v, n, self.lr, self.mu)
 
 
-class RMSprop:
+class RMSprop(SGD):
     """As torch.optim.RMSprop: s = alpha * s + (1 - alpha) * g^2; w -= lr * g / (sqrt(s) + eps).
 
     The mean square is updated as s += (1 - alpha)(g^2 - s): one product, one rounding."""
@@ -132,11 +142,11 @@ class RMSprop:
         self.k = k
         self.s = zeros("i", n)                  # Q.24
 
-    def step(self, w, g, n):
+    def apply(self, w, g, n):
         self.k.rmsprop_update(w, g, self.s, n, self.lr, ONE16 - self.alpha, self.eps)
 
 
-class Adam:
+class Adam(SGD):
     """As torch.optim.Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
     w -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
 
@@ -158,18 +168,28 @@ class Adam:
         self.v = zeros("i", n)                  # Q.24
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
+        # the next step's b1^t, b2^t, a_t, eps_t: set by prepare(), committed by apply()
+        self._b1t = self._b2t = self._a = self._eps = 0
 
-    def step(self, w, g, n):
-        self.b1t = mul16(self.b1, self.b1t)
-        self.b2t = mul16(self.b2, self.b2t)
-        k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16, >= 1
-        k2 = ONE16 - self.b2t
+    def prepare(self):
+        check_int(self.lr, "lr", 1, ONE16)
+        b1t = mul16(self.b1, self.b1t)
+        b2t = mul16(self.b2, self.b2t)
+        k1 = ONE16 - b1t                        # 1 - b1^t, Q.16, >= 1
+        k2 = ONE16 - b2t
         # sqrt(1 - b2^t) in Q.16 from a Q.15 root: k2 << 14 stays a small int
         s2 = ONE16 if k2 >= ONE16 else isqrt(k2 << 14) << 1
         a = div_round(mul16(self.lr, s2), 16, k1)           # a_t, Q.16
         eps = (self.eps * s2 + 32768) >> 16                 # eps_t, Q.12, at least 1/4096
-        self.k.adam_update(w, g, self.m, self.v, n, ONE16 if a > ONE16 else a,
-                           ONE16 - self.b1, ONE16 - self.b2, 1 if eps < 1 else eps)
+        self._b1t = b1t
+        self._b2t = b2t
+        self._a = ONE16 if a > ONE16 else a
+        self._eps = 1 if eps < 1 else eps
+
+    def apply(self, w, g, n):
+        self.k.adam_update(w, g, self.m, self.v, n, self._a, ONE16 - self.b1, ONE16 - self.b2, self._eps)
+        self.b1t = self._b1t
+        self.b2t = self._b2t
 
 
 class StepDecay:

@@ -51,10 +51,6 @@ class Trainer:
     clip_value = None
     clip_norm = None
     weight_decay = None
-    clipped = False          # whether the last clip-by-norm update rescaled the gradients
-    n_targets = 0            # target steps accumulated since the last update
-    _loss_num = 0
-    _loss_den = 0
 
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
@@ -105,6 +101,12 @@ class Trainer:
             self.weight_decay = wd
         self.opt = optimizer if optimizer is not None else SGD()
         self.rng = Rng(seed)
+        # every attribute a step or an update assigns exists from here on: assigning a new
+        # one later grows the instance dict (an allocation: MemoryError under heap_lock)
+        self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
+        self.n_targets = 0       # target steps accumulated since the last update
+        self._loss_num = 0
+        self._loss_den = 0
         n = model.n_params
         self.n = n
         # the largest |g| >> s whose square, summed n times, stays below 2^30 (clip by norm)
@@ -324,20 +326,27 @@ class Trainer:
 
     # ---- the update ------------------------------------------------------
     def update(self):
-        """Average the accumulated gradients over the target steps, clip, decay, step."""
+        """Average the accumulated gradients over the target steps, clip, decay, step.
+        Atomic: whatever can raise (the optimizer's checks and per-step scalars) runs before
+        anything changes; then only kernel loops over preallocated arrays, which allocate
+        nothing and cannot raise; the counters are committed last."""
         N = self.n_targets
         if N == 0:
             return
+        opt = self.opt
+        opt.prepare()                             # checks lr, computes this step's scalars: no change yet
         g = self.grad
         n = self.n
         k = self.k
         k.grad_mean(g, n, N, self.clip_value or 0)         # Q.20 sums -> Q.16 means, clipped by value
+        clipped = False
         if self.clip_norm is not None:
-            self._clip_norm(g, n)
+            clipped = self._clip_norm(g, n)
         if self.weight_decay:
             k.add_decay(g, self.master, n, self.weight_decay)
-        self.opt.step(self.master, g, n)          # (and sets the gradient sums back to 0)
+        opt.apply(self.master, g, n)              # (and sets the gradient sums back to 0)
         self._sync_to_model()
+        self.clipped = clipped
         self.n_targets = 0
 
     def _clip_norm(self, g, n):
@@ -349,10 +358,11 @@ class Trainer:
             s += 1
         norm = isqrt(self.k.sum_sq(g, n, s))        # |g| / 2^s, Q.16
         c = self.clip_norm
-        self.clipped = norm > (c >> s)              # |g| > c
-        if self.clipped:
-            # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
-            self.k.scale_q15(g, n, (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm)
+        if norm <= (c >> s):                        # |g| <= c
+            return False
+        # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
+        self.k.scale_q15(g, n, (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm)
+        return True
 
     def train_sequence(self, xs, ys):
         """One sequence, one update. Returns the sequence's loss (Q8.8)."""
