@@ -27,7 +27,7 @@ def snapshot(t):
         a = getattr(o, name, None)
         if a is not None:
             bufs.append(a)
-    return ([crc32(b) for b in bufs], [t.n_targets, t._loss_num, t._loss_den, t.clipped, t.rng._hi, t.rng._lo,
+    return ([crc32(b) for b in bufs], [t.n_targets, t._loss[0], t._loss[1], t.clipped, t.rng._hi, t.rng._lo,
                                        o.lr, getattr(o, "b1t", 0), getattr(o, "b2t", 0)])
 
 

@@ -185,7 +185,7 @@ class Loops:
                     if best_w is None:
                         best_w = array("i", self.master)
                     else:
-                        for i in range(self.n):
+                        for i in range(len(self.master)):
                             best_w[i] = self.master[i]
             else:
                 waited += 1

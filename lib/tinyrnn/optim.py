@@ -94,8 +94,11 @@ def div_round(n, shift, d):
 class SGD:
     """w -= lr * g"""
 
+    STATE = 0                                   # int32 state arrays of n values that bind() allocates
+
     def __init__(self, lr="0.01"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
 
     def bind(self, n, k):
         self.k = k                              # the kernels: bytecode or viper (kernels.py)
@@ -114,14 +117,18 @@ class SGD:
 class Momentum(SGD):
     """SGD with momentum, as torch.optim.SGD: v = mu * v + g; w -= lr * v"""
 
+    STATE = 1
+
     def __init__(self, lr="0.01", momentum="0.9"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.mu = q16(momentum, "momentum", 0, ONE16 - 1)
         self.v = None
 
     def bind(self, n, k):
+        v = zeros("i", n)                       # Q.16
         self.k = k
-        self.v = zeros("i", n)                  # Q.16
+        self.v = v
 
     def apply(self, w, g, n):
         self.k.momentum_update(w, g, self.v, n, self.lr, self.mu)
@@ -132,15 +139,19 @@ class RMSprop(SGD):
 
     The mean square is updated as s += (1 - alpha)(g^2 - s): one product, one rounding."""
 
+    STATE = 1
+
     def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.alpha = q16(alpha, "alpha", 0, ONE16 - 1)
         self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.s = None
 
     def bind(self, n, k):
+        s = zeros("i", n)                       # Q.24
         self.k = k
-        self.s = zeros("i", n)                  # Q.24
+        self.s = s
 
     def apply(self, w, g, n):
         self.k.rmsprop_update(w, g, self.s, n, self.lr, ONE16 - self.alpha, self.eps)
@@ -154,22 +165,29 @@ class Adam(SGD):
     a_t = lr * sqrt(1 - b2^t) / (1 - b1^t) (capped at 1.0) and eps_t = eps * sqrt(1 - b2^t),
     both once per step; the moments as m += (1 - b1)(g - m), v += (1 - b2)(g^2 - v)."""
 
+    STATE = 2
+
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.b1 = q16(beta1, "beta1", 0, ONE16 - 1)
         self.b2 = q16(beta2, "beta2", 0, ONE16 - 1)
         self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.m = None
         self.v = None
+        # b^t, and the next step's b1^t, b2^t, a_t, eps_t (set by prepare(), committed by apply()):
+        # every attribute exists before bind, so binding or stepping never grows the dict
+        self.b1t = self.b2t = ONE16
+        self._b1t = self._b2t = self._a = self._eps = 0
 
     def bind(self, n, k):
+        m = zeros("i", n)                       # Q.16 (both allocated before either is kept)
+        v = zeros("i", n)                       # Q.24
         self.k = k
-        self.m = zeros("i", n)                  # Q.16
-        self.v = zeros("i", n)                  # Q.24
+        self.m = m
+        self.v = v
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
-        # the next step's b1^t, b2^t, a_t, eps_t: set by prepare(), committed by apply()
-        self._b1t = self._b2t = self._a = self._eps = 0
 
     def prepare(self):
         check_int(self.lr, "lr", 1, ONE16)

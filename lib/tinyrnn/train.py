@@ -16,6 +16,8 @@
 # 32-bit clean (docs/arithmetic.md, 7): deltas, gradient sums and optimizer
 # state saturate at stated bounds so every intermediate is a small int on a
 # 32-bit board; a training step allocates nothing, whatever the values.
+import sys
+
 from . import kernels as _kernels
 from ._fit import Loops
 from ._cell import SOFTMAX, bad_type, check_q88s, check_seq, zeros
@@ -33,6 +35,25 @@ except ImportError:          # CPython: const() is just the value
 _D = const(16383)            # deltas saturate here (backward.D, docs/arithmetic.md 7)
 _G = const(536870911)        # gradient sums, clip bounds and the loss sum saturate here (2^29 - 1)
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
+
+
+def _budget(model, opt, steps):
+    # the budget check (_budget.py) is code run once per trainer: loaded for the check, then
+    # dropped again (sys.modules, the package), so a training program does not keep it in RAM
+    try:
+        from gc import mem_free  # noqa: F401 (MicroPython: a fixed heap to fit)
+    except ImportError:
+        return
+    import tinyrnn
+    from . import _budget as b
+    try:
+        b.check(model, opt, steps)
+    finally:
+        sys.modules.pop("tinyrnn._budget", None)
+        try:
+            delattr(tinyrnn, "_budget")
+        except (AttributeError, TypeError):
+            pass
 
 
 class Trainer(Loops):
@@ -80,9 +101,15 @@ class Trainer(Loops):
         cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
         cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
         wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
-        self.model = model
+        opt = optimizer if optimizer is not None else SGD()
+        # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
+        # no heap for it), then the budget of the buffers, checked before any is allocated
+        k = _kernels.training(model.kernels)          # the model's kind: bytecode or viper
         if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
             from ._tables_train import NEG_LN
+        _budget(model, opt, window if window is not None else max_steps)
+        self.model = model
+        if loss == "ce":
             self.loss = loss
             self._neg_ln = NEG_LN
         if targets != "all":
@@ -98,20 +125,15 @@ class Trainer(Loops):
             self.clip_norm = cn
         if wd:
             self.weight_decay = wd
-        self.opt = optimizer if optimizer is not None else SGD()
+        self.opt = opt
         self.rng = Rng(seed)
         # every attribute a step or an update assigns exists from here on: assigning a new
         # one later grows the instance dict (an allocation: MemoryError under heap_lock)
         self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
         self.n_targets = 0       # target steps accumulated since the last update
-        self._loss_num = 0
-        self._loss_den = 0
+        self._loss = [0, 0]      # the loss figure's sum and count since take_loss()
         n = model.n_params
-        self.n = n
-        # the largest |g| >> s whose square, summed n times, stays below 2^30 (clip by norm)
-        self._norm_lim = isqrt(1073741823 // n)
-        self.k = _kernels.training(model.kernels)      # the model's kind: bytecode or viper
-        self.opt.bind(n, self.k)
+        self.k = k
         self.master = zeros("i", n)
         self.grad = zeros("i", n)
         self._bfast = bytearray(len(model.layers))      # per layer: backward.fits_cols bits
@@ -137,19 +159,23 @@ class Trainer(Loops):
             dwork = max(dwork, W, H)
         self._stride = off
         self.cache = zeros("h", off * self.steps)
-        # the deltas passed down and up, and two work rows: one attribute (the instance dict stays small)
-        self._deltas = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork))
-        self._x = zeros("h", model.n_inputs)   # the input step, copied: kernels take buffers
+        # the deltas passed down and up, two work rows, and the input step (copied: kernels take
+        # buffers): one attribute, so the instance dict stays at 23 slots whatever the options
+        self._bufs = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork),
+                      zeros("h", model.n_inputs))
+        # last, the only changes outside this trainer: the optimizer's state (bind allocates
+        # all of it before it keeps any), then the model's bounds (sync_from_model)
+        opt.bind(n, k)
         self.sync_from_model()
 
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
         """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
-        self.k.from_q88(self.master, self.model.params, self.n)
+        self.k.from_q88(self.master, self.model.params, len(self.master))
         self._bounds()
 
     def _sync_to_model(self):
-        self.k.to_q88(self.model.params, self.master, self.n)
+        self.k.to_q88(self.model.params, self.master, len(self.master))
         self._bounds()
 
     def _bounds(self):
@@ -212,7 +238,7 @@ class Trainer(Loops):
         c = self.cache
         st = self._stride
         copy = self.k.copy16
-        xb = self._x
+        xb = self._bufs[4]
         for t in range(s, e):
             x = xs[t]
             for j in range(len(xb)):
@@ -243,7 +269,7 @@ class Trainer(Loops):
             if dn is not None:
                 for j in range(len(dn)):
                     dn[j] = 0
-        dup, ddown, dax, dah = self._deltas
+        dup, ddown, dax, dah, _ = self._bufs
         k = self.k
         for t in range(e - 1, s - 1, -1):
             base = (t - s) * st
@@ -297,9 +323,10 @@ class Trainer(Loops):
         self._add_loss(se, O)
 
     def _add_loss(self, v, n):
-        v += self._loss_num
-        self._loss_num = _G if v > _G else v
-        self._loss_den += n
+        s = self._loss
+        v += s[0]
+        s[0] = _G if v > _G else v
+        s[1] += n
 
     # ---- the update ------------------------------------------------------
     def update(self):
@@ -313,7 +340,7 @@ class Trainer(Loops):
         opt = self.opt
         opt.prepare()                             # checks lr, computes this step's scalars: no change yet
         g = self.grad
-        n = self.n
+        n = len(g)
         k = self.k
         k.grad_mean(g, n, N, self.clip_value or 0)         # Q.20 sums -> Q.16 means, clipped by value
         clipped = False
@@ -330,7 +357,7 @@ class Trainer(Loops):
         # norm = |g| in a scale 2^s where the sum of squares stays below 2^30 (docs, 7)
         big = self.k.max_abs(g, n)
         s = 0
-        lim = self._norm_lim
+        lim = isqrt(1073741823 // n)                # the largest |g| >> s whose square, summed n times, stays below 2^30
         while (big >> s) > lim:
             s += 1
         norm = isqrt(self.k.sum_sq(g, n, s))        # |g| / 2^s, Q.16
@@ -351,10 +378,11 @@ class Trainer(Loops):
 
     def take_loss(self):
         """Mean loss (Q8.8) since the last call, rounded half up; 0 if none."""
-        num = self._loss_num
-        den = self._loss_den
-        self._loss_num = 0
-        self._loss_den = 0
+        s = self._loss
+        num = s[0]
+        den = s[1]
+        s[0] = 0
+        s[1] = 0
         if not den:
             return 0
         q = num // den                          # round half up, without doubling num

@@ -2,7 +2,7 @@
 
     result = run()          # python examples/motions_on_board.py
 
-1. the recordings as raw int16 sensor counts in two .seq files (interop.seqfile), the board's "flash";
+1. the recordings as raw int16 sensor counts in two .rec files (interop.recordings), the board's "flash";
 2. examples/motions_train.py runs on the MicroPython unix port (board.mpunix.run_unix: a hard heap
    cap, a real garbage collector, the viper kernels; tinyrnn.KERNELS must say "viper"), printing a
    line per epoch: it fits its normalisation in integers, trains a GRU by integer BPTT, tests itself
@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from .. import paths
-from ..interop import classify, normalise, seqfile, uea, weights_io
+from ..interop import classify, normalise, recordings, uea, weights_io
 
 APP = "motions_train.py"
 DATASET = "BasicMotions"
@@ -111,7 +111,8 @@ def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
     build = pathlib.Path(build or paths.build_dir() / "motions")
     build.mkdir(parents=True, exist_ok=True)
     d = data()
-    files = {consts[k]: seqfile.encode(*d[split]) for k, split in (("TRAIN", "train"), ("TEST", "test"))}
+    files = {consts[k]: recordings.encode(d[split][0], d[split][1], "class", d[split][2])
+             for k, split in (("TRAIN", "train"), ("TEST", "test"))}
     for name, blob in files.items():
         (build / name).write_bytes(blob)
     say("[1/3] %s as raw int16 sensor counts: %s (%d bytes), %s (%d bytes) in %s; training ON THE BOARD: "
