@@ -10,6 +10,7 @@ HEAP    ?= 65536
 .PHONY: setup test test-fast examples examples-data demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error mip clean vboard dist
 
 setup: $(VENV) $(NODEMOD)
+	@$(PY) -m tinyrnn_host.board.qemu --check || true
 
 $(VENV): requirements-dev.txt requirements-data.txt pyproject.toml
 	@echo "setup: creating .venv with pinned host dependencies (requirements-dev.txt) and the tinyrnn command"

@@ -34,3 +34,17 @@ def unix_port():
     from tinyrnn_host.board import mpunix
     if not mpunix.available():
         fail("the MicroPython unix port (%s)" % mpunix.PACKAGE)
+
+
+def qemu_toolchain():
+    """arm-none-eabi-gcc + newlib and qemu-system-arm (`make setup` prints the apt-get line;
+    .ci/run installs them) and the MicroPython v1.28.0 source (../shared or $MICROPY_SRC)."""
+    from tinyrnn_host.board.qemu import build
+    missing = build.missing_tools()
+    if missing:
+        pytest.fail("%s missing: `%s` (a missing pinned dependency fails, it does not skip)"
+                    % (", ".join(missing), build.apt_line()), pytrace=False)
+    try:
+        build.source_dir()
+    except build.FirmwareError as e:
+        pytest.fail(str(e), pytrace=False)

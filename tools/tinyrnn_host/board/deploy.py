@@ -1,6 +1,6 @@
 """Deploy tinyrnn to a MicroPython board with mpremote: .mpy files matched to the board, only what changed.
 
-    tinyrnn deploy [--port PORT] [--weights FILE] [--app FILE] [--dry-run] [--runtime wasm|unix]
+    tinyrnn deploy [--port PORT] [--weights FILE] [--app FILE] [--dry-run] [--runtime wasm|unix|qemu]
 
 1. probe.py asks the board (one `mpremote exec`) for sys.implementation._mpy,
    its version, its lib folder and the digest of every file this deploy may touch;
@@ -22,7 +22,8 @@
 Without --port it deploys to a virtual board started for the duration of the
 command on the persistent folder build/vboard-fs (--runtime wasm, the default:
 the WebAssembly build, arch none) or build/uboard-fs (--runtime unix: the unix
-port, native arch x64). Every board operation is a real `mpremote` call
+port, native arch x64); --runtime qemu: the Cortex-M3 firmware under QEMU (arch armv7m, its
+files in littlefs on its RAM disk, gone when it stops). Every board operation is a real `mpremote` call
 (device.py). See docs/deploy.md.
 """
 import pathlib
@@ -172,18 +173,24 @@ def deploy(port, weights=None, weights_name=None, app=None, app_name="main.py", 
 
 
 def run(port=None, fs_dir=None, heap=None, runtime="wasm", **kw):
-    """`tinyrnn deploy`: deploy to `port`, or to a virtual board of `runtime` ('wasm' or 'unix')
-    on fs_dir (default build/vboard-fs or build/uboard-fs) for the duration; kw as deploy().
+    """`tinyrnn deploy`: deploy to `port`, or to a virtual board of `runtime` ('wasm' or 'unix'
+    on fs_dir (default build/vboard-fs or build/uboard-fs); 'qemu': the Cortex-M3 firmware, whose
+    littlefs lives in its RAM) for the duration; kw as deploy().
     Exit code: 0, or 2 with the error."""
     try:
         if port:
             deploy(port, **kw)
         else:
             from . import uboard
-            fs_dir = fs_dir or paths.build_dir() / ("uboard-fs" if runtime == "unix" else "vboard-fs")
+            if runtime == "qemu":
+                if fs_dir:
+                    raise DeployError("--fs: the qemu board's filesystem is littlefs in its RAM, not a host folder")
+            else:
+                fs_dir = fs_dir or paths.build_dir() / ("uboard-fs" if runtime == "unix" else "vboard-fs")
             board, port = uboard.start_virtual(runtime, heap, fs_dir, time_limit=900)
             try:
-                say("virtual board (%s) on %s, flash in %s" % (runtime, port, paths.shown(board.fs_dir)))
+                say("virtual board (%s) on %s, %s" % (runtime, port, "flash in %s" % paths.shown(board.fs_dir)
+                                                      if board.fs_dir else "firmware %s" % paths.shown(board.elf)))
                 deploy(port, **kw)
             finally:
                 board.stop()

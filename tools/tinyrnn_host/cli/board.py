@@ -22,20 +22,24 @@ def add(sub):
     p.add_argument("--fs", metavar="DIR", help="the virtual board's flash folder (default: build/vboard-fs)")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="the virtual board's heap")
     p.add_argument("--build-dir", metavar="DIR", type=pathlib.Path, help="the .mpy cache (default: build/mpy)")
-    p.add_argument("--runtime", choices=("wasm", "unix"), default="wasm",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu"), default="wasm",
                    help="without --port: the virtual board's runtime (wasm: WebAssembly, arch none; "
-                        "unix: the unix port, arch x64, native code), default %(default)s")
+                        "unix: the unix port, arch x64, native code; qemu: the Cortex-M3 firmware under QEMU, "
+                        "arch armv7m), default %(default)s")
     p.set_defaults(run=deploy)
 
     p = command(sub, "vboard", "start a virtual MicroPython board on a pty for mpremote",
                 "Start a virtual MicroPython board (the WebAssembly build under Node.js) on a pseudo-terminal;\n"
                 "prints PORT=/dev/pts/N for `mpremote connect`. Ctrl-C stops it. See docs/virtual-board.md.")
-    p.add_argument("--runtime", choices=("wasm", "unix"), default="wasm",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu"), default="wasm",
                    help="wasm: the WebAssembly build (no native code); unix: the unix port (arch x64, viper, "
-                        "a hard heap cap), its filesystem rooted in --fs; default %(default)s")
+                        "a hard heap cap), its filesystem rooted in --fs; qemu: MicroPython v1.28.0 firmware for "
+                        "the Cortex-M3 (mps2-an385) under qemu-system-arm, arch armv7m, littlefs on a RAM disk; "
+                        "default %(default)s")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
                    help="MicroPython heap (wasm: initial, grows when full, default 131072; "
-                        "unix: hard cap, default 262144)")
+                        "unix: hard cap, default 262144; qemu: the firmware's heap, default 65536)")
+    p.add_argument("--romfs", metavar="IMG", help="qemu: a ROMFS image to load at 0x21000000 (mounted at /rom)")
     p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")
     p.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
@@ -44,7 +48,7 @@ def add(sub):
                         "reports it and restarts (default %(default)s)")
     p.set_defaults(run=vboard)
 
-    p = command(sub, "device-test", "device_tests/ on both MicroPythons, or a board (--port)",
+    p = command(sub, "device-test", "device_tests/ on the three MicroPythons, or a board (--port)",
                 "Run device_tests/ on MicroPython. wasm (the WebAssembly VM): each test function is its own\n"
                 "top-level call in one interpreter whose heap starts at --heap bytes; a file whose tests grow the\n"
                 "heap past it fails. unix (the unix port): one fresh interpreter per file under -X heapsize=--heap,\n"
@@ -55,8 +59,9 @@ def add(sub):
     p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
     add_port(p, "the MicroPython VM")
     p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
-    p.add_argument("--runtime", choices=("wasm", "unix", "both"), default="both",
-                   help="which MicroPython runs the tests (default %(default)s; ignored with --port)")
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "both", "all"), default="all",
+                   help="which MicroPython runs the tests: wasm, unix, qemu (the Cortex-M3 firmware under QEMU), "
+                        "both (wasm and unix) or all three (default %(default)s; ignored with --port)")
     p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
     p.set_defaults(run=device_test)
@@ -96,6 +101,16 @@ def deploy(a):
 
 
 def vboard(a):
+    if a.runtime == "qemu":
+        if a.fs:
+            print("vboard: --fs: the qemu board's filesystem is littlefs in its RAM, not a host folder",
+                  file=sys.stderr)
+            return 2
+        from ..board import qemu
+        return qemu.serve(a.heap or qemu.DEFAULT_HEAP, a.romfs, a.time_limit)
+    if a.romfs:
+        print("vboard: --romfs is for --runtime qemu", file=sys.stderr)
+        return 2
     if a.runtime == "unix":
         from ..board import uboard
         return uboard.serve(a.heap or uboard.DEFAULT_HEAP, a.fs, a.time_limit)

@@ -8,7 +8,11 @@ def add_demo(sub):
                 "(examples/demo_train.py via `mpremote run`), pull its weights back with `mpremote cp`, and\n"
                 "check the NumPy mirror reproduces the board's outputs bit for bit. `make demo` runs this.")
     add_port(p)
-    p.add_argument("--heap", type=heap_bytes, default=131072, metavar="BYTES", help="virtual board heap (default %(default)s)")
+    p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
+                   help="virtual board heap (default 131072; qemu: the firmware's, 262144 while training does not fit 65536)")
+    p.add_argument("--runtime", choices=("wasm", "qemu"), default="wasm",
+                   help="without --port: the virtual board (wasm: the WebAssembly build under Node.js; qemu: the "
+                        "Cortex-M3 firmware under qemu-system-arm), default %(default)s")
     p.set_defaults(run=demo)
 
 
@@ -57,7 +61,7 @@ def add(sub):
 
 def demo(a):
     from ..reports import demo
-    return demo.main(a.port, a.heap)
+    return demo.main(a.port, a.heap, a.runtime)
 
 
 def examples(a):
