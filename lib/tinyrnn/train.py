@@ -16,8 +16,6 @@
 # 32-bit clean (docs/arithmetic.md, 7): deltas, gradient sums and optimizer
 # state saturate at stated bounds so every intermediate is a small int on a
 # 32-bit board; a training step allocates nothing, whatever the values.
-import sys
-
 from . import kernels as _kernels
 from ._fit import Loops
 from ._cell import SOFTMAX, bad_type, check_q88s, check_seq, zeros
@@ -39,21 +37,16 @@ _ERR = const(32767)          # an output error counts at most this much in the l
 
 def _budget(model, opt, steps):
     # the budget check (_budget.py) is code run once per trainer: loaded for the check, then
-    # dropped again (sys.modules, the package), so a training program does not keep it in RAM
+    # dropped again, so a training program does not keep it in RAM
     try:
         from gc import mem_free  # noqa: F401 (MicroPython: a fixed heap to fit)
     except ImportError:
         return
-    import tinyrnn
-    from . import _budget as b
+    from . import _budget as b, _unload
     try:
         b.check(model, opt, steps)
     finally:
-        sys.modules.pop("tinyrnn._budget", None)
-        try:
-            delattr(tinyrnn, "_budget")
-        except (AttributeError, TypeError):
-            pass
+        _unload("_budget")
 
 
 class Trainer(Loops):
