@@ -46,7 +46,7 @@ class World:
         m, o, t = self.m, self.opt, self.t
         bufs = (m.params, m.state, m.work, t.master, t.grad, o.m, o.v)
         out = [bytes(b) for b in bufs]
-        return out + [o.lr, o.b1t, o.b2t, t.rng._hi, t.rng._lo, t.n_targets, t._loss_num, t._loss_den,
+        return out + [o.lr, o.b1t, o.b2t, t.rng._hi, t.rng._lo, t.n_targets, t._loss[0], t._loss[1],
                       len(t.master), m.desc == DESC]
 
 

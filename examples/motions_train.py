@@ -1,24 +1,23 @@
 # BasicMotions learned from scratch ON THE BOARD: a smartwatch's 3-axis accelerometer
 # and 3-axis gyroscope, 100 steps at 10 Hz, four activities (UEA archive, 40 recordings
 # to train on, 40 to test). The board reads its raw int16 sensor recordings from flash
-# one at a time, fits its own input normalisation in integers, trains a GRU 6-12-4 by
+# one at a time (tinyrnn.recordings: a .rec file, docs/recordings-format.md), fits its
+# own input normalisation in integers, trains a GRU 6-12-4 by
 # BPTT (integer Adam, softmax cross-entropy on the last step), prints a line per epoch,
 # tests itself on the held-out recordings and saves the weights with the normalisation
 # and the class names (a version-2 weights file).
 #   host side:   python examples/motions_on_board.py   (writes the data files, runs this on
 #                the unix port under a heap cap, replays the training in the NumPy mirror)
-#   on a board:  mpremote cp build/motions/motions_*.seq : + run examples/motions_train.py
+#   on a board:  mpremote cp build/motions/motions_*.rec : + run examples/motions_train.py
 import gc
-import struct
 import time
-from array import array
 
 import tinyrnn
 from tinyrnn import weights
-from tinyrnn._fixed import fixed_str, isqrt
 from tinyrnn.model import Model
-from tinyrnn.norm import Norm
 from tinyrnn.optim import Adam
+from tinyrnn.q88 import fixed_str
+from tinyrnn.recordings import Recordings, fit_norm
 from tinyrnn.train import Trainer
 
 HIDDEN = 12
@@ -26,93 +25,9 @@ EPOCHS = 40
 BATCH = 4
 LR = "0.02"
 SEED = 1
-TRAIN = "motions_train.seq"
-TEST = "motions_test.seq"
+TRAIN = "motions_train.rec"
+TEST = "motions_test.rec"
 OUT = "motions.bin"
-
-
-class Recordings:
-    """A .seq file of equal-length recordings (magic TSEQ, u16 count, steps, channels,
-    classes, then each class name as u8 length + ASCII, then per recording u16 class +
-    steps x channels int16 raw values), read one recording at a time into one buffer.
-    r[i] -> (xs, class): xs is steps rows of normalised Q8.8 inputs (views, reused)."""
-
-    def __init__(self, path, like=None):
-        f = open(path, "rb")
-        magic, self.n, self.steps, self.channels, k = struct.unpack("<4sHHHH", f.read(12))
-        if magic != b"TSEQ":
-            raise ValueError("%s is not a .seq file" % path)
-        self.labels = tuple(f.read(f.read(1)[0]).decode() for _ in range(k))
-        self.f = f
-        self.start = f.tell()
-        T, C = self.steps, self.channels
-        if like is not None and (like.steps, like.channels) == (T, C):
-            # the same buffers as another file's (the two are never read at the same time)
-            self.raw, self.x, self.raw_rows, self.rows = like.raw, like.x, like.raw_rows, like.rows
-        else:
-            self.raw = array("h", bytes(2 * T * C))
-            self.x = array("h", bytes(2 * T * C))
-            rv, xv = memoryview(self.raw), memoryview(self.x)
-            self.raw_rows = [rv[t * C:(t + 1) * C] for t in range(T)]
-            self.rows = [xv[t * C:(t + 1) * C] for t in range(T)]
-        self.head = bytearray(2)
-        self.norm = None
-
-    def __len__(self):
-        return self.n
-
-    def read_raw(self, i):
-        """Recording i's raw values into self.raw; returns its class."""
-        self.f.seek(self.start + i * (2 + 2 * self.steps * self.channels))
-        self.f.readinto(self.head)
-        self.f.readinto(self.raw)
-        return self.head[0] | self.head[1] << 8
-
-    def __getitem__(self, i):
-        if i < 0 or i >= self.n:
-            raise IndexError(i)
-        y = self.read_raw(i)
-        x = self.x
-        C = self.channels
-        for t in range(self.steps):
-            q = self.norm.apply(self.raw_rows[t])
-            for c in range(C):
-                x[t * C + c] = q[c]
-        return self.rows, y
-
-    def __iter__(self):
-        for i in range(self.n):
-            yield self[i]
-
-
-def fit_norm(data):
-    """Per channel: offset = mean, mul / 2^shift = 256 / std (largest shift with mul <= 16383),
-    from integer sums over every training step (docs/weights-format.md)."""
-    C = data.channels
-    s1 = [0] * C
-    s2 = [0] * C
-    for i in range(len(data)):
-        data.read_raw(i)
-        for r in data.raw_rows:
-            for c in range(C):
-                v = r[c]
-                s1[c] += v
-                s2[c] += v * v
-    n = len(data) * data.steps
-    offset, mul, shift = [], [], []
-    for c in range(C):
-        offset.append((2 * s1[c] + n) // (2 * n))              # the mean, rounded half up
-        std8 = isqrt(((n * s2[c] - s1[c] * s1[c]) << 16) // (n * n))   # 256 * std, floor
-        m, s = 0, 0
-        if std8:
-            for s in range(16, -1, -1):
-                m = ((65536 << s) + std8 // 2) // std8          # 256 / std * 2^s, rounded
-                if m <= 16383:
-                    break
-            m = min(m, 16383)
-        mul.append(m)
-        shift.append(s)
-    return Norm(offset, mul, shift)
 
 
 def predict(model, xs):

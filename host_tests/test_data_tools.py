@@ -6,9 +6,8 @@ import pathlib
 import numpy as np
 import pytest
 
-from tinyrnn_host import paths
 from tinyrnn_host.board import mpunix, stream
-from tinyrnn_host.interop import classify, normalise, seqfile, uea
+from tinyrnn_host.interop import classify, normalise, recordings, uea
 from tinyrnn_host.mirror.model import Model as MirrorModel
 from tinyrnn_host.reference import model as ref
 from tinyrnn_host.reports import board_training, plots
@@ -92,25 +91,23 @@ def test_normalise_fit_refuses_what_the_board_cannot_take():
     assert normalise.to_raw([1.5, -200.0, 200.0], 256).tolist() == [384, -32768, 32767]
 
 
-def test_seq_files_round_trip_and_the_board_program_reads_them():
+def test_recordings_files_round_trip_and_the_board_reads_them():
     rng = np.random.default_rng(2)
     raw = rng.integers(-32768, 32768, (3, 5, 2))
     y = np.array([1, 0, 1])
-    data = seqfile.encode(raw, y, ("left", "right"))
-    back, yb, classes = seqfile.decode(data)
+    data = recordings.encode(raw, y, "class", ("left", "right"))
+    back, yb, kind, classes = recordings.decode(data)
     assert back.tolist() == raw.tolist() and yb.tolist() == y.tolist() and classes == ("left", "right")
-    # the board program's own reader (Recordings in examples/motions_train.py), on MicroPython
+    # the reader the board programs use (lib/tinyrnn/recordings.py), on MicroPython
     script = r"""
-from motions_train import Recordings
-from tinyrnn.norm import Norm
-r = Recordings("t.seq")
-r.norm = Norm([0, 0], [1, 1], [0, 0])
+from tinyrnn.recordings import Recordings
+r = Recordings("t.rec")
 print(r.labels, len(r))
 for i in range(len(r)):
     xs, k = r[i]
     print(k, [list(x) for x in xs])
 """
-    res = mpunix.run_unix(script, heap_bytes=262144, files={"t.seq": data}, extra_dirs=[paths.examples()])
+    res = mpunix.run_unix(script, heap_bytes=262144, files={"t.rec": data})
     lines = res.stdout.strip().splitlines()
     assert lines[0] == "('left', 'right') 3"
     for i, line in enumerate(lines[1:]):

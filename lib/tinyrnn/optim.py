@@ -10,8 +10,9 @@
 # 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
 # is one product while |b| <= lim16(a), else mul16 (three 10-bit pieces);
 # every division keeps its numerator below 2^30. A board never makes a long int here.
-from ._cell import bad_type, zeros
-from ._fixed import fixed_str, isqrt, parse_fixed
+from ._fit import check_flag, check_int, q16  # noqa: F401 (also part of this module's API)
+from ._cell import zeros
+from ._fixed import isqrt
 
 try:
     from micropython import const
@@ -20,42 +21,6 @@ except ImportError:          # CPython: const() is just the value
         return x
 
 ONE16 = const(65536)
-
-
-# argument checks of training code (inference never loads them; _cell has the shared ones)
-def check_int(v, name, lo, hi=None):
-    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
-    if type(v) is not int:
-        bad_type(name, "an int", v)
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
-
-
-def check_flag(v, name):
-    if v is not True and v is not False:
-        bad_type(name, "True or False", v)
-
-
-def q16(value, name, lo=0, hi=None):
-    """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
-    if type(value) is str:
-        v = parse_fixed(value, 16, name)
-    elif type(value) is int:
-        v = value
-    else:
-        raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
-                        % (name, type(value).__name__))
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
-    return v
-
-
-def _dec(v):
-    # a Q.16 bound as short decimal text: 0.0000153 .. 1
-    s = fixed_str(v, 16, 7)
-    while s[-1] == "0":
-        s = s[:-1]
-    return s[:-1] if s[-1] == "." else s
 
 
 def mul16(a, b):
@@ -87,56 +52,77 @@ def div_round(n, shift, d):
 
 
 # ---- the optimizers ---------------------------------------------------------
+# An optimizer step is prepare() (checks and this step's scalars: may raise, changes
+# nothing) then apply() (the kernel loop, then the step's scalars committed: cannot
+# raise). step() is both; Trainer.update() runs its own kernels between the two.
 
 class SGD:
     """w -= lr * g"""
 
+    STATE = 0                                   # int32 state arrays of n values that bind() allocates
+
     def __init__(self, lr="0.01"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
 
     def bind(self, n, k):
         self.k = k                              # the kernels: bytecode or viper (kernels.py)
 
+    def prepare(self):
+        check_int(self.lr, "lr", 1, ONE16)      # a program may have set it (a schedule does)
+
     def step(self, w, g, n):
+        self.prepare()
+        self.apply(w, g, n)
+
+    def apply(self, w, g, n):
         self.k.sgd_update(w, g, n, self.lr)
 
 
-class Momentum:
+class Momentum(SGD):
     """SGD with momentum, as torch.optim.SGD: v = mu * v + g; w -= lr * v"""
+
+    STATE = 1
 
     def __init__(self, lr="0.01", momentum="0.9"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.mu = q16(momentum, "momentum", 0, ONE16 - 1)
         self.v = None
 
     def bind(self, n, k):
+        v = zeros("i", n)                       # Q.16
         self.k = k
-        self.v = zeros("i", n)                  # Q.16
+        self.v = v
 
-    def step(self, w, g, n):
+    def apply(self, w, g, n):
         self.k.momentum_update(w, g, self.v, n, self.lr, self.mu)
 
 
-class RMSprop:
+class RMSprop(SGD):
     """As torch.optim.RMSprop: s = alpha * s + (1 - alpha) * g^2; w -= lr * g / (sqrt(s) + eps).
 
     The mean square is updated as s += (1 - alpha)(g^2 - s): one product, one rounding."""
 
+    STATE = 1
+
     def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.alpha = q16(alpha, "alpha", 0, ONE16 - 1)
         self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.s = None
 
     def bind(self, n, k):
+        s = zeros("i", n)                       # Q.24
         self.k = k
-        self.s = zeros("i", n)                  # Q.24
+        self.s = s
 
-    def step(self, w, g, n):
+    def apply(self, w, g, n):
         self.k.rmsprop_update(w, g, self.s, n, self.lr, ONE16 - self.alpha, self.eps)
 
 
-class Adam:
+class Adam(SGD):
     """As torch.optim.Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
     w -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t).
 
@@ -144,32 +130,49 @@ class Adam:
     a_t = lr * sqrt(1 - b2^t) / (1 - b1^t) (capped at 1.0) and eps_t = eps * sqrt(1 - b2^t),
     both once per step; the moments as m += (1 - b1)(g - m), v += (1 - b2)(g^2 - v)."""
 
+    STATE = 2
+
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
         self.lr = q16(lr, "lr", 1, ONE16)
+        self.k = None                           # the kernels, set by bind()
         self.b1 = q16(beta1, "beta1", 0, ONE16 - 1)
         self.b2 = q16(beta2, "beta2", 0, ONE16 - 1)
         self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
         self.m = None
         self.v = None
+        # b^t, and the next step's b1^t, b2^t, a_t, eps_t (set by prepare(), committed by apply()):
+        # every attribute exists before bind, so binding or stepping never grows the dict
+        self.b1t = self.b2t = ONE16
+        self._b1t = self._b2t = self._a = self._eps = 0
 
     def bind(self, n, k):
+        m = zeros("i", n)                       # Q.16 (both allocated before either is kept)
+        v = zeros("i", n)                       # Q.24
         self.k = k
-        self.m = zeros("i", n)                  # Q.16
-        self.v = zeros("i", n)                  # Q.24
+        self.m = m
+        self.v = v
         self.b1t = ONE16                        # b1^t, Q.16
         self.b2t = ONE16
 
-    def step(self, w, g, n):
-        self.b1t = mul16(self.b1, self.b1t)
-        self.b2t = mul16(self.b2, self.b2t)
-        k1 = ONE16 - self.b1t                   # 1 - b1^t, Q.16, >= 1
-        k2 = ONE16 - self.b2t
+    def prepare(self):
+        check_int(self.lr, "lr", 1, ONE16)
+        b1t = mul16(self.b1, self.b1t)
+        b2t = mul16(self.b2, self.b2t)
+        k1 = ONE16 - b1t                        # 1 - b1^t, Q.16, >= 1
+        k2 = ONE16 - b2t
         # sqrt(1 - b2^t) in Q.16 from a Q.15 root: k2 << 14 stays a small int
         s2 = ONE16 if k2 >= ONE16 else isqrt(k2 << 14) << 1
         a = div_round(mul16(self.lr, s2), 16, k1)           # a_t, Q.16
         eps = (self.eps * s2 + 32768) >> 16                 # eps_t, Q.12, at least 1/4096
-        self.k.adam_update(w, g, self.m, self.v, n, ONE16 if a > ONE16 else a,
-                           ONE16 - self.b1, ONE16 - self.b2, 1 if eps < 1 else eps)
+        self._b1t = b1t
+        self._b2t = b2t
+        self._a = ONE16 if a > ONE16 else a
+        self._eps = 1 if eps < 1 else eps
+
+    def apply(self, w, g, n):
+        self.k.adam_update(w, g, self.m, self.v, n, self._a, ONE16 - self.b1, ONE16 - self.b2, self._eps)
+        self.b1t = self._b1t
+        self.b2t = self._b2t
 
 
 class StepDecay:

@@ -16,13 +16,10 @@
 # 32-bit clean (docs/arithmetic.md, 7): deltas, gradient sums and optimizer
 # state saturate at stated bounds so every intermediate is a small int on a
 # 32-bit board; a training step allocates nothing, whatever the values.
-from array import array
-
 from . import kernels as _kernels
-from ._cell import SEQS, SOFTMAX, bad_type, check_q88s, check_seq, zeros
-from .model import Model
-from .optim import SGD, check_flag, check_int, q16
-from ._fixed import fixed_str, isqrt
+from ._cell import SOFTMAX, bad_type, check_q88s, check_seq, zeros
+from ._fit import Loops, check_flag, check_int, q16
+from ._fixed import isqrt
 from .rng import Rng
 
 try:
@@ -36,7 +33,21 @@ _G = const(536870911)        # gradient sums, clip bounds and the loss sum satur
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
-class Trainer:
+def _budget(model, opt, steps):
+    # the budget check (_budget.py) is code run once per trainer: loaded for the check, then
+    # dropped again, so a training program does not keep it in RAM
+    try:
+        from gc import mem_free  # noqa: F401 (MicroPython: a fixed heap to fit)
+    except ImportError:
+        return
+    from . import _budget as b, _unload
+    try:
+        b.check(model, opt, steps)
+    finally:
+        _unload("_budget")
+
+
+class Trainer(Loops):
     """Trains a Model by BPTT. loss: "mse" or "ce" (softmax head + cross-entropy).
     targets: "all" (a target every step) or "last" (one target, for the last step).
     window: None (full BPTT) or k (truncated: gradients stop every k steps, state carries).
@@ -51,15 +62,12 @@ class Trainer:
     clip_value = None
     clip_norm = None
     weight_decay = None
-    clipped = False          # whether the last clip-by-norm update rescaled the gradients
-    n_targets = 0            # target steps accumulated since the last update
-    _loss_num = 0
-    _loss_den = 0
 
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1):
-        if not isinstance(model, Model):
+        # a Model by what it is (its class is not imported: training code costs no more heap than it must)
+        if type(model).__name__ != "Model" or not hasattr(model, "layers"):
             bad_type("model", "a tinyrnn Model", model)
         if loss not in ("mse", "ce"):
             raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
@@ -85,9 +93,18 @@ class Trainer:
         cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
         cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
         wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
-        self.model = model
+        if optimizer is None:
+            from .optim import SGD       # (the optimizers load with the first trainer that needs one)
+            optimizer = SGD()
+        opt = optimizer
+        # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
+        # no heap for it), then the budget of the buffers, checked before any is allocated
+        k = _kernels.training(model.kernels)          # the model's kind: bytecode or viper
         if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
             from ._tables_train import NEG_LN
+        _budget(model, opt, window if window is not None else max_steps)
+        self.model = model
+        if loss == "ce":
             self.loss = loss
             self._neg_ln = NEG_LN
         if targets != "all":
@@ -103,14 +120,15 @@ class Trainer:
             self.clip_norm = cn
         if wd:
             self.weight_decay = wd
-        self.opt = optimizer if optimizer is not None else SGD()
+        self.opt = opt
         self.rng = Rng(seed)
+        # every attribute a step or an update assigns exists from here on: assigning a new
+        # one later grows the instance dict (an allocation: MemoryError under heap_lock)
+        self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
+        self.n_targets = 0       # target steps accumulated since the last update
+        self._loss = [0, 0]      # the loss figure's sum and count since take_loss()
         n = model.n_params
-        self.n = n
-        # the largest |g| >> s whose square, summed n times, stays below 2^30 (clip by norm)
-        self._norm_lim = isqrt(1073741823 // n)
-        self.k = _kernels.training(model.kernels)      # the model's kind: bytecode or viper
-        self.opt.bind(n, self.k)
+        self.k = k
         self.master = zeros("i", n)
         self.grad = zeros("i", n)
         self._bfast = bytearray(len(model.layers))      # per layer: backward.fits_cols bits
@@ -136,21 +154,23 @@ class Trainer:
             dwork = max(dwork, W, H)
         self._stride = off
         self.cache = zeros("h", off * self.steps)
-        self._dup = zeros("i", widest)
-        self._ddown = zeros("i", widest)
-        self._dax = zeros("i", dwork)
-        self._dah = zeros("i", dwork)
-        self._x = zeros("h", model.n_inputs)   # the input step, copied: kernels take buffers
+        # the deltas passed down and up, two work rows, and the input step (copied: kernels take
+        # buffers): one attribute, so the instance dict stays at 23 slots whatever the options
+        self._bufs = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork),
+                      zeros("h", model.n_inputs))
+        # last, the only changes outside this trainer: the optimizer's state (bind allocates
+        # all of it before it keeps any), then the model's bounds (sync_from_model)
+        opt.bind(n, k)
         self.sync_from_model()
 
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
         """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
-        self.k.from_q88(self.master, self.model.params, self.n)
+        self.k.from_q88(self.master, self.model.params, len(self.master))
         self._bounds()
 
     def _sync_to_model(self):
-        self.k.to_q88(self.model.params, self.master, self.n)
+        self.k.to_q88(self.model.params, self.master, len(self.master))
         self._bounds()
 
     def _bounds(self):
@@ -193,23 +213,6 @@ class Trainer:
             raise (TypeError if type(y) is not int else ValueError)(
                 "%s=%r: a class target must be an int in 0..%d" % (name if t < 0 else "ys[%d]" % t, y, O - 1))
 
-    def _check_data(self, data, name):
-        # a dataset: a non-empty list or tuple of (xs, ys) pairs, each checked; or an object
-        # of the program's own with len() and [i] (e.g. recordings read from flash on demand)
-        if not isinstance(data, SEQS) and (isinstance(data, (dict, str, bytes)) or not (
-                hasattr(data, "__len__") and hasattr(data, "__getitem__"))):
-            check_seq(data, name)
-        if not len(data):
-            raise ValueError("%s is empty" % name)
-        for i in range(len(data)):
-            pair = data[i]
-            if not isinstance(pair, SEQS) or len(pair) != 2:
-                raise TypeError("%s[%d] must be an (xs, ys) pair" % (name, i))
-            try:
-                self.check(pair[0], pair[1])
-            except (TypeError, ValueError) as e:
-                raise e.__class__("%s[%d]: %s" % (name, i, e))
-
     # ---- one sequence: forward with cache, backward, accumulate -----------
     def accumulate(self, xs, ys, check=True):
         """Forward and backward over one sequence; add its gradients (no weight change)."""
@@ -230,7 +233,7 @@ class Trainer:
         c = self.cache
         st = self._stride
         copy = self.k.copy16
-        xb = self._x
+        xb = self._bufs[4]
         for t in range(s, e):
             x = xs[t]
             for j in range(len(xb)):
@@ -261,10 +264,7 @@ class Trainer:
             if dn is not None:
                 for j in range(len(dn)):
                     dn[j] = 0
-        dup = self._dup
-        ddown = self._ddown
-        dax = self._dax
-        dah = self._dah
+        dup, ddown, dax, dah, _ = self._bufs
         k = self.k
         for t in range(e - 1, s - 1, -1):
             base = (t - s) * st
@@ -318,41 +318,50 @@ class Trainer:
         self._add_loss(se, O)
 
     def _add_loss(self, v, n):
-        v += self._loss_num
-        self._loss_num = _G if v > _G else v
-        self._loss_den += n
+        s = self._loss
+        v += s[0]
+        s[0] = _G if v > _G else v
+        s[1] += n
 
     # ---- the update ------------------------------------------------------
     def update(self):
-        """Average the accumulated gradients over the target steps, clip, decay, step."""
+        """Average the accumulated gradients over the target steps, clip, decay, step.
+        Atomic: whatever can raise (the optimizer's checks and per-step scalars) runs before
+        anything changes; then only kernel loops over preallocated arrays, which allocate
+        nothing and cannot raise; the counters are committed last."""
         N = self.n_targets
         if N == 0:
             return
+        opt = self.opt
+        opt.prepare()                             # checks lr, computes this step's scalars: no change yet
         g = self.grad
-        n = self.n
+        n = len(g)
         k = self.k
         k.grad_mean(g, n, N, self.clip_value or 0)         # Q.20 sums -> Q.16 means, clipped by value
+        clipped = False
         if self.clip_norm is not None:
-            self._clip_norm(g, n)
+            clipped = self._clip_norm(g, n)
         if self.weight_decay:
             k.add_decay(g, self.master, n, self.weight_decay)
-        self.opt.step(self.master, g, n)          # (and sets the gradient sums back to 0)
+        opt.apply(self.master, g, n)              # (and sets the gradient sums back to 0)
         self._sync_to_model()
+        self.clipped = clipped
         self.n_targets = 0
 
     def _clip_norm(self, g, n):
         # norm = |g| in a scale 2^s where the sum of squares stays below 2^30 (docs, 7)
         big = self.k.max_abs(g, n)
         s = 0
-        lim = self._norm_lim
+        lim = isqrt(1073741823 // n)                # the largest |g| >> s whose square, summed n times, stays below 2^30
         while (big >> s) > lim:
             s += 1
         norm = isqrt(self.k.sum_sq(g, n, s))        # |g| / 2^s, Q.16
         c = self.clip_norm
-        self.clipped = norm > (c >> s)              # |g| > c
-        if self.clipped:
-            # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
-            self.k.scale_q15(g, n, (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm)
+        if norm <= (c >> s):                        # |g| <= c
+            return False
+        # f = floor(c / |g| * 2^15) < 2^15: the scale factor, Q.15
+        self.k.scale_q15(g, n, (c << (15 - s)) // norm if s <= 15 else (c >> (s - 15)) // norm)
+        return True
 
     def train_sequence(self, xs, ys):
         """One sequence, one update. Returns the sequence's loss (Q8.8)."""
@@ -364,179 +373,12 @@ class Trainer:
 
     def take_loss(self):
         """Mean loss (Q8.8) since the last call, rounded half up; 0 if none."""
-        num = self._loss_num
-        den = self._loss_den
-        self._loss_num = 0
-        self._loss_den = 0
+        s = self._loss
+        num = s[0]
+        den = s[1]
+        s[0] = 0
+        s[1] = 0
         if not den:
             return 0
         q = num // den                          # round half up, without doubling num
         return q + 1 if 2 * (num - q * den) >= den else q
-
-    def evaluate(self, dataset):
-        """Mean loss (Q8.8) over a dataset, no gradients kept."""
-        self._check_data(dataset, "dataset")
-        keep = self.n_targets
-        self.take_loss()
-        for xs, ys in dataset:
-            if not self.stateful:
-                self.model.reset()
-            for t in range(len(xs)):
-                y = self.model.step(xs[t])
-                if self.targets == "all" or t == len(xs) - 1:
-                    yt = ys[t] if self.targets == "all" else ys
-                    self._eval_loss(y, yt)
-        self.n_targets = keep
-        return self.take_loss()
-
-    def _eval_loss(self, y, yt):
-        if self.loss == "ce":
-            self._add_loss(self._neg_ln[y[yt]], 1)
-            return
-        se = 0
-        for o in range(len(y)):
-            err = y[o] - yt[o]
-            err = -err if err < 0 else err
-            err = _ERR if err > _ERR else err
-            se += (err * err + 128) >> 8
-        self._add_loss(se, len(y))
-
-    def fit(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
-            restore_best=False, schedule=None, callback=None, verbose=True):
-        """Train for `epochs` over dataset [(xs, ys), ...] in mini-batches whose gradients
-        are averaged before one update. Prints one line per epoch (verbose). callback(epoch,
-        loss, val_loss) may return True to stop. With patience, stops when the validation
-        loss (or the training loss without val) has not improved for that many epochs
-        (restore_best: then go back to the best weights). schedule: optim.StepDecay/ExpDecay.
-        Returns [(loss, val_loss)] per epoch, Q8.8 ints (val_loss None without val).
-        Every argument and every sequence is checked before the first update."""
-        self._check_fit(dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
-                        callback, verbose)
-        # a plain loop, not the epochs() generator: a generator's frame is one more heap block
-        history = []
-        run = self._start()
-        try:
-            for epoch in range(epochs):
-                stop = self._epoch(run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
-                                   restore_best, schedule, callback, verbose)
-                history.append((run[6], run[7]))
-                if stop:
-                    break
-        finally:
-            self.opt.lr = run[1]
-        return history
-
-    def epochs(self, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None,
-               restore_best=False, schedule=None, callback=None, verbose=True):
-        """fit() as a generator of (epoch, loss, val_loss), one per epoch; the arguments are
-        checked here, before it starts. At every yield the trainer is consistent: the
-        optimizer's lr is its own (a schedule sets it per epoch), and with restore_best the
-        model and master weights are the best so far, so a loop may simply break."""
-        self._check_fit(dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
-                        callback, verbose)
-        return self._epochs(dataset, epochs, batch_size, shuffle, val, patience, restore_best,
-                            schedule, callback, verbose)
-
-    def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
-                   callback, verbose):
-        self._check_data(dataset, "dataset")
-        check_int(epochs, "epochs", 1)
-        check_int(batch_size, "batch_size", 1)
-        check_flag(shuffle, "shuffle")
-        if val is not None:
-            self._check_data(val, "val")
-        if patience is not None:
-            check_int(patience, "patience", 1)
-        check_flag(restore_best, "restore_best")
-        if restore_best and patience is None:
-            raise ValueError("restore_best needs patience")
-        if schedule is not None and (isinstance(schedule, type) or not hasattr(schedule, "lr")):
-            bad_type("schedule", "StepDecay or ExpDecay", schedule)
-        if callback is not None and not callable(callback):
-            bad_type("callback", "callable", callback)
-        check_flag(verbose, "verbose")
-
-    def _epochs(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
-                schedule, callback, verbose):
-        run = self._start()
-        try:
-            for epoch in range(epochs):
-                stop = self._epoch(run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
-                                   restore_best, schedule, callback, verbose)
-                yield epoch, run[6], run[7]
-                if stop:
-                    break
-        finally:
-            self.opt.lr = run[1]
-
-    def _start(self):
-        # what an epoch carries to the next: [order, lr0, best, best_w, parked, waited, loss, vloss]
-        self.take_loss()
-        return [None, self.opt.lr, None, None, False, 0, 0, None]
-
-    def _epoch(self, run, epoch, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
-               schedule, callback, verbose):
-        """One epoch of fit(): train, evaluate, report, callback, patience. Returns True to stop.
-        Leaves the trainer consistent (its own lr; with restore_best, the best weights in place)."""
-        n = len(dataset)
-        if run[0] is None:
-            run[0] = list(range(n))
-        order = run[0]
-        lr0 = run[1]
-        best = run[2]
-        best_w = run[3]         # restore_best: the best master weights so far
-        parked = run[4]         # True while self.master IS best_w's array (between epochs)
-        waited = run[5]
-        if parked:              # back to the weights being trained
-            self.master, best_w = best_w, self.master
-            self._sync_to_model()
-            parked = False
-        if schedule is not None:
-            self.opt.lr = schedule.lr(lr0, epoch)
-        if shuffle:
-            self.rng.shuffle(order)
-        k = 0
-        while k < n:
-            xs, ys = dataset[order[k]]
-            self.accumulate(xs, ys, check=False)
-            k += 1
-            if k % batch_size == 0 or k == n:
-                self.update()
-        self.opt.lr = lr0
-        loss = self.take_loss()
-        vloss = self.evaluate(val) if val is not None else None
-        if verbose:
-            print("epoch %d/%d loss %s%s" % (epoch + 1, epochs, fixed_str(loss, 8),
-                                             "" if vloss is None else " val " + fixed_str(vloss, 8)))
-        stop = callback is not None and callback(epoch, loss, vloss)
-        improved = False
-        if not stop and patience is not None:
-            score = loss if vloss is None else vloss
-            if best is None or score < best:
-                best = score
-                waited = 0
-                improved = True
-                if restore_best:
-                    if best_w is None:
-                        best_w = array("i", self.master)
-                    else:
-                        for i in range(self.n):
-                            best_w[i] = self.master[i]
-            else:
-                waited += 1
-                if waited >= patience:
-                    if verbose:
-                        print("early stop: no improvement for %d epochs" % patience)
-                    stop = True
-        if best_w is not None and not improved:
-            # between epochs the model and master show the best weights (restore_best)
-            self.master, best_w = best_w, self.master
-            self._sync_to_model()
-            parked = True
-        run[2] = best
-        run[3] = best_w
-        run[4] = parked
-        run[5] = waited
-        run[6] = loss
-        run[7] = vloss
-        return stop

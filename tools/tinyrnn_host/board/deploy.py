@@ -182,14 +182,46 @@ def deploy(port, weights=None, weights_name=None, app=None, app_name="main.py", 
     return report
 
 
-def run(port=None, fs_dir=None, heap=None, runtime="wasm", **kw):
+def deploy_romfs(port=None, heap=None, runtime="qemu", out=say):
+    """`tinyrnn deploy --romfs`: the library's .mpy set for the board as a ROMFS image
+    (board/romfs.py) in build/romfs/, then `mpremote romfs deploy` to the board at `port`; without
+    a port, the QEMU Cortex-M3 board started with the image loaded, which must import tinyrnn from /rom."""
+    from . import romfs
+    if port:
+        info = probe(Board(port))
+        if info.mpy is None:
+            raise DeployError("the board does not report sys.implementation._mpy: no .mpy, no ROMFS image")
+        img = romfs.write_image(info.mpy, paths.build_dir() / "romfs" / ("tinyrnn-%d.romfs" % info.mpy), out=out)
+        out("romfs: %s; mpremote romfs deploy on %s" % (paths.shown(img), port))
+        Board(port, timeout=300).mpremote("romfs", "deploy", str(img))
+        return img
+    if runtime != "qemu":
+        raise DeployError("--romfs: the %s virtual board has no ROMFS; give --port, or --runtime qemu" % runtime)
+    from . import qemu
+    from ..reports.memory import CORTEX_M3_MPY
+    img = romfs.write_image(CORTEX_M3_MPY, paths.build_dir() / "romfs" / ("tinyrnn-%d.romfs" % CORTEX_M3_MPY),
+                            out=out)
+    with qemu.QemuBoard(heap or qemu.DEFAULT_HEAP, romfs=img, time_limit=600) as qport:
+        where = Board(qport).exec("import tinyrnn.model\nprint(tinyrnn.model.__file__)").strip()
+    out("romfs: %s loaded at 0x%x on the QEMU Cortex-M3 board: tinyrnn imports from %s"
+        % (paths.shown(img), qemu.ROMFS_ADDR, where))
+    if not where.startswith("/rom/"):
+        raise DeployError("the QEMU board did not import tinyrnn from its ROMFS (%s)" % where)
+    return img
+
+
+def run(port=None, fs_dir=None, heap=None, runtime="wasm", romfs=False, **kw):
     """`tinyrnn deploy`: deploy to `port`, or to a virtual board of `runtime` ('wasm' or 'unix'
     on fs_dir (default build/vboard-fs or build/uboard-fs); 'qemu': the Cortex-M3 firmware, whose
     littlefs lives in its RAM) for the duration; kw as deploy().
     Exit code: 0, or 2 with the error."""
     try:
         check_files(kw.get("weights"), kw.get("weights_name"), kw.get("app"), kw.get("app_name", "main.py"))
-        if port:
+        if romfs:
+            if port:
+                check_port(port)
+            deploy_romfs(port, heap, runtime)
+        elif port:
             check_port(port)
             deploy(port, **kw)
         else:

@@ -18,6 +18,9 @@ def add(sub):
     p.add_argument("--app-name", metavar="NAME", default="main.py", help="its name on the board (default: main.py)")
     p.add_argument("--dry-run", action="store_true", help="list what would be uploaded or removed; change nothing")
     p.add_argument("--source", action="store_true", help="deploy the .py sources instead of .mpy")
+    p.add_argument("--romfs", action="store_true",
+                   help="the library as a ROMFS image (the same .mpy set, run in place: no heap for its code), "
+                        "written with `mpremote romfs deploy`; --runtime qemu: loaded at 0x21000000 at start")
     p.add_argument("--mpy-cross", metavar="PATH", help="use this mpy-cross binary")
     p.add_argument("--fs", metavar="DIR", help="the virtual board's flash folder (default: build/vboard-fs)")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="the virtual board's heap")
@@ -113,7 +116,8 @@ def deploy(a):
     from ..board import deploy
     return deploy.run(a.port, fs_dir=a.fs, heap=a.heap, weights=a.weights, weights_name=a.weights_name,
                       app=a.app, app_name=a.app_name, dry_run=a.dry_run, source=a.source,
-                      mpy_cross=a.mpy_cross, build_dir=a.build_dir, runtime=a.runtime)
+                      mpy_cross=a.mpy_cross, build_dir=a.build_dir, runtime=a.runtime,
+                      **({"romfs": True} if a.romfs else {}))
 
 
 def vboard(a):

@@ -39,7 +39,16 @@ def add(sub):
                    help="which runtime (default: both, then Cortex-M3 instruction counts, then the host mirror against PyTorch)")
     p.set_defaults(run=bench)
 
-    p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython")
+    p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython",
+                "The size report; with --model, the heap a Trainer will take on a board (32- and 64-bit),\n"
+                "the figure the board's Trainer checks before it allocates (reports/budget.py).")
+    p.add_argument("--board", action="store_true",
+                   help="the memory table on the Cortex-M3 firmware under QEMU: lib as .mpy, ROMFS, frozen")
+    p.add_argument("--model", metavar="DESC", help="a model description (JSON): print its Trainer's heap estimate")
+    p.add_argument("--optimizer", choices=["sgd", "momentum", "rmsprop", "adam"], default="adam",
+                   help="with --model (default adam)")
+    p.add_argument("--max-steps", type=int, default=32, help="with --model: the longest sequence (default 32)")
+    p.add_argument("--window", type=int, help="with --model: truncated BPTT window (the cache then holds this many)")
     p.set_defaults(run=sizes)
 
     p = command(sub, "quant-error", "Q8.8 vs float64 outputs on the same weights, in LSB")
@@ -70,6 +79,17 @@ def bench(a):
 
 
 def sizes(a):
+    if a.board:
+        from ..reports import memory
+        memory.report()
+        return 0
+    if a.model is not None:
+        from ..reports import budget
+        try:
+            budget.report(a.model, a.optimizer, a.max_steps, a.window)
+        except ValueError as e:          # a bad description or option: one clear line
+            raise SystemExit("tinyrnn sizes: --model: %s" % e)
+        return 0
     from ..reports import sizes
     return sizes.main()
 

@@ -4,7 +4,7 @@ the 8x8 digits read row by row the same way (examples/digits_train.py, the same 
     result = run()          # python examples/motions_on_board.py
     result = run(DIGITS)    # python examples/digits_on_board.py
 
-1. the recordings as raw int16 sensor counts in two .seq files (interop.seqfile), the board's "flash";
+1. the recordings as raw int16 sensor counts in two .rec files (interop.recordings), the board's "flash";
 2. examples/motions_train.py runs on the MicroPython unix port (board.mpunix.run_unix: a hard heap
    cap, a real garbage collector, the viper kernels; tinyrnn.KERNELS must say "viper"), printing a
    line per epoch: it fits its normalisation in integers, trains a GRU by integer BPTT, tests itself
@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from .. import paths
-from ..interop import classify, images, normalise, seqfile, uea, weights_io
+from ..interop import classify, images, normalise, recordings, uea, weights_io
 
 APP = "motions_train.py"
 DATASET = "BasicMotions"
@@ -135,7 +135,8 @@ def run(task=MOTIONS, heap=None, build=None, figures=None, progress=True, echo=T
     build = pathlib.Path(build or paths.build_dir() / task.build)
     build.mkdir(parents=True, exist_ok=True)
     d = data(task)
-    files = {consts[k]: seqfile.encode(*d[split]) for k, split in (("TRAIN", "train"), ("TEST", "test"))}
+    files = {consts[k]: recordings.encode(d[split][0], d[split][1], "class", d[split][2])
+             for k, split in (("TRAIN", "train"), ("TEST", "test"))}
     for name, blob in files.items():
         (build / name).write_bytes(blob)
     say("[1/3] %s as raw int16 sensor counts: %s (%d bytes), %s (%d bytes) in %s; training ON THE BOARD: "
