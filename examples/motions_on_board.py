@@ -1,6 +1,6 @@
 """The host side of examples/motions_train.py: BasicMotions trained from scratch on the board.
 
-Writes the 40 training and 40 test recordings as raw int16 sensor counts (.seq files, the
+Writes the 40 training and 40 test recordings as raw int16 sensor counts (.rec files, the
 board's flash), runs motions_train.py on the MicroPython unix port under a hard heap cap with
 the viper kernels (its per-epoch lines stream here), pulls the weights file back and replays
 the whole training in the NumPy mirror: losses, weights and test predictions bit for bit.

@@ -1,4 +1,4 @@
-"""The host parts of the real-data examples: the .ts reader, the normalisation fit, the .seq
+"""The host parts of the real-data examples: the .ts reader, the normalisation fit, the .rec
 recordings files (read on MicroPython by the board program itself), the classifier helpers,
 the pictures."""
 import pathlib
