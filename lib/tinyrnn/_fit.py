@@ -1,12 +1,12 @@
 # The loops of training: fit() and epochs() over a dataset, evaluate(), early stopping,
+# the argument checks of training code,
 # schedules, restore_best. Trainer (train.py) inherits them; split from it by
 # responsibility: train.py holds one sequence's forward, backward and update.
 # Spec: docs/arithmetic.md, 7.
 from array import array
 
 from ._cell import SEQS, bad_type, check_seq
-from ._fixed import fixed_str
-from .optim import check_flag, check_int
+from ._fixed import fixed_str, parse_fixed
 
 try:
     from micropython import const
@@ -16,6 +16,43 @@ except ImportError:          # CPython: const() is just the value
 
 _G = const(536870911)        # the loss sum saturates here (2^29 - 1), as in train.py
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
+
+
+# ---- argument checks of training code (inference never loads them; _cell has the shared
+# ones): here, not in optim, so that importing the trainer does not load the optimizers
+def check_int(v, name, lo, hi=None):
+    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
+    if type(v) is not int:
+        bad_type(name, "an int", v)
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
+
+
+def check_flag(v, name):
+    if v is not True and v is not False:
+        bad_type(name, "True or False", v)
+
+
+def q16(value, name, lo=0, hi=None):
+    """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
+    if type(value) is str:
+        v = parse_fixed(value, 16, name)
+    elif type(value) is int:
+        v = value
+    else:
+        raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
+                        % (name, type(value).__name__))
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
+    return v
+
+
+def _dec(v):
+    # a Q.16 bound as short decimal text: 0.0000153 .. 1
+    s = fixed_str(v, 16, 7)
+    while s[-1] == "0":
+        s = s[:-1]
+    return s[:-1] if s[-1] == "." else s
 
 
 class Loops:

@@ -10,8 +10,9 @@
 # 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
 # is one product while |b| <= lim16(a), else mul16 (three 10-bit pieces);
 # every division keeps its numerator below 2^30. A board never makes a long int here.
-from ._cell import bad_type, zeros
-from ._fixed import fixed_str, isqrt, parse_fixed
+from ._fit import check_flag, check_int, q16  # noqa: F401 (also part of this module's API)
+from ._cell import zeros
+from ._fixed import isqrt
 
 try:
     from micropython import const
@@ -20,42 +21,6 @@ except ImportError:          # CPython: const() is just the value
         return x
 
 ONE16 = const(65536)
-
-
-# argument checks of training code (inference never loads them; _cell has the shared ones)
-def check_int(v, name, lo, hi=None):
-    """TypeError unless v is an int (bool is not), ValueError unless lo <= v (<= hi)."""
-    if type(v) is not int:
-        bad_type(name, "an int", v)
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%d is out of range %d..%s" % (name, v, lo, "" if hi is None else hi))
-
-
-def check_flag(v, name):
-    if v is not True and v is not False:
-        bad_type(name, "True or False", v)
-
-
-def q16(value, name, lo=0, hi=None):
-    """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
-    if type(value) is str:
-        v = parse_fixed(value, 16, name)
-    elif type(value) is int:
-        v = value
-    else:
-        raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
-                        % (name, type(value).__name__))
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
-    return v
-
-
-def _dec(v):
-    # a Q.16 bound as short decimal text: 0.0000153 .. 1
-    s = fixed_str(v, 16, 7)
-    while s[-1] == "0":
-        s = s[:-1]
-    return s[:-1] if s[-1] == "." else s
 
 
 def mul16(a, b):

@@ -25,10 +25,8 @@
 # state saturate at stated bounds so every intermediate is a small int on a
 # 32-bit board; a training step allocates nothing, whatever the values.
 from . import kernels as _kernels
-from ._fit import Loops
 from ._cell import SOFTMAX, bad_type, check_q88s, check_seq, zeros
-from .model import Model
-from .optim import SGD, check_flag, check_int, q16
+from ._fit import Loops, check_flag, check_int, q16
 from ._fixed import isqrt
 from .rng import Rng
 
@@ -74,7 +72,8 @@ class Trainer(Loops):
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1, train="all"):
-        if not isinstance(model, Model):
+        # a Model by what it is (its class is not imported: training code costs no more heap than it must)
+        if type(model).__name__ != "Model" or not hasattr(model, "layers"):
             bad_type("model", "a tinyrnn Model", model)
         if loss not in ("mse", "ce"):
             raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
@@ -100,7 +99,10 @@ class Trainer(Loops):
         cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
         cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
         wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
-        opt = optimizer if optimizer is not None else SGD()
+        if optimizer is None:
+            from .optim import SGD       # (the optimizers load with the first trainer that needs one)
+            optimizer = SGD()
+        opt = optimizer
         # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
         # no heap for it), then the budget of the buffers, checked before any is allocated
         k = _kernels.training(model.kernels)          # the model's kind: bytecode or viper

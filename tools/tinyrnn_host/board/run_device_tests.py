@@ -167,7 +167,8 @@ def run_on_board(path, board, label="board"):
 
 # Device tests that do not fit the 64 KB heap of the Cortex-M3 firmware yet (training: issue 16
 # brings it under 64 KB); they run on the firmware built with qemu.LARGE_HEAP, and the output says so.
-QEMU_LARGE_HEAP_TESTS = ("test_kernels_train", "test_train", "test_train_errors", "test_train_locked")
+QEMU_LARGE_HEAP_TESTS = ("test_kernels_train", "test_train", "test_train_errors", "test_train_locked", "test_train_fresh",
+                         "test_train_atomic")
 
 
 def run_on_qemu(files, heap, source, timeout):
