@@ -1,0 +1,60 @@
+"""Memory on the 32-bit Cortex-M3 firmware (MicroPython v1.28.0 under QEMU, board/qemu) with the
+library frozen in (manifest.py) and a 32 KB heap: GRU 2-8-1 Adam training from a recordings file
+(examples/gru_tiny_train.py: 3 epochs of 32 sequences x 4 steps) runs; `from tinyrnn.train import
+Trainer` costs at most 4 KB; a trainer that cannot fit raises the budget error with the figure
+before it allocates, model and optimizer unchanged; the host estimate is within its margin of the
+heap a trainer really takes there. One board for all (reports/memory.py)."""
+import json
+import re
+
+import pytest
+
+from tinyrnn_host.reports import budget, memory
+
+import needs
+import test_budget as tb
+
+pytestmark = pytest.mark.slow
+HEAP = 32768
+
+
+@pytest.fixture(scope="module")
+def board():
+    needs.qemu_toolchain()
+    with memory.Session(HEAP, "frozen") as s:
+        yield s
+
+
+def test_gru_281_adam_trains_from_a_recordings_file_in_32_kb_frozen(board):
+    out, code = board.run(memory.tiny_program(), files={"tiny.rec": memory.tiny_data()})
+    assert code == 0 and "RESULT GRU 2-8-1 trained on the board: 3 epochs" in out, out
+    losses = [int(v) for v in re.search(r"^LOSSES (.*)$", out, re.M).group(1).split()]
+    assert len(losses) == 3 and losses[-1] < losses[0], losses
+    used = [int(v) for v in re.findall(r"^HEAP \w+ (\d+) used", out, re.M)]
+    assert max(used) < HEAP
+
+
+def test_importing_the_trainer_costs_at_most_4_kb_frozen(board):
+    out, _ = board.run("import gc\ngc.collect()\na = gc.mem_alloc()\nfrom tinyrnn.train import Trainer\n"
+                       "gc.collect()\nprint('IMPORT', gc.mem_alloc() - a)\n")
+    cost = int(re.search(r"^IMPORT (\d+)", out, re.M).group(1))
+    assert 0 < cost <= 4096, out
+
+
+def test_budget_error_before_allocating_on_the_32_bit_board(board):
+    # GRU 8-32-4: its model fits the 32 KB heap, its Adam trainer (about 68 KB) does not, nor do its
+    # master weights and gradients (33 KB): allocating first would fail with the port's own message
+    desc = tb.GRU(8, 32, 4)
+    out, _ = board.run(tb.SMALL % json.dumps(desc))
+    msg = re.search(r"^ERROR (.*)$", out, re.M).group(1)
+    total, parts = budget.estimate(desc, "adam", 8, word=4)
+    assert msg.startswith("Trainer needs {:,} bytes (".format(total)), msg
+    free = int(re.search(r"\), ([\d,]+) free$", msg).group(1).replace(",", ""))
+    assert free < parts[0][1] < total
+    assert "UNCHANGED True True" in out
+
+
+def test_host_estimate_within_its_margin_on_the_32_bit_board(board):
+    cases = [c for c in tb.CASES if c[0]["layers"][0]["hidden"] <= 12]
+    got = tb.measured(lambda script, files: type("R", (), {"stdout": board.run(script, files)[0]}), cases)
+    print("\n".join(tb.check_margin(got, cases, 4)))
