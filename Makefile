@@ -62,6 +62,7 @@ bench: setup
 
 sizes: setup
 	$(TINYRNN) sizes
+	$(TINYRNN) sizes --board
 
 quant-error: setup
 	$(TINYRNN) quant-error

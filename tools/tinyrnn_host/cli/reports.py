@@ -41,6 +41,8 @@ def add(sub):
     p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython",
                 "The size report; with --model, the heap a Trainer will take on a board (32- and 64-bit),\n"
                 "the figure the board's Trainer checks before it allocates (reports/budget.py).")
+    p.add_argument("--board", action="store_true",
+                   help="the memory table on the Cortex-M3 firmware under QEMU: lib as .mpy, ROMFS, frozen")
     p.add_argument("--model", metavar="DESC", help="a model description (JSON): print its Trainer's heap estimate")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "rmsprop", "adam"], default="adam",
                    help="with --model (default adam)")
@@ -76,6 +78,10 @@ def bench(a):
 
 
 def sizes(a):
+    if a.board:
+        from ..reports import memory
+        memory.report()
+        return 0
     if a.model is not None:
         from ..reports import budget
         try:

@@ -90,3 +90,35 @@ def tiny_data(n=32, T=4, seed=1):
 
 def tiny_program():
     return (paths.examples() / "gru_tiny_train.py").read_text()
+
+
+IMPORT = ("import gc\ngc.collect()\na = gc.mem_alloc()\nfrom tinyrnn.train import Trainer\n"
+          "gc.collect()\nprint('IMPORT', gc.mem_alloc() - a)\n")
+RUNS = [("mpy", 65536), ("romfs", 65536), ("romfs", 32768), ("frozen", 32768)]
+
+
+def report(runs=RUNS, out=print):
+    """The table of `tinyrnn sizes --board`: per way of holding the library and heap, what
+    `from tinyrnn.train import Trainer` costs and whether examples/gru_tiny_train.py runs."""
+    import re
+    rows = []
+    for mode, heap in runs:
+        with Session(heap, mode) as s:
+            imp = re.search(r"^IMPORT (\d+)", s.run(IMPORT)[0], re.M)
+            text, code = s.run(tiny_program(), files={"tiny.rec": tiny_data()})
+        used = [int(v) for v in re.findall(r"^HEAP \w+ (\d+) used", text, re.M)]
+        err = re.search(r"^MemoryError: (.*)$", text, re.M)
+        res = re.search(r"loss (\d+) -> (\d+)", text)
+        rows.append((mode, heap, int(imp.group(1)) if imp else None, max(used) if used else None,
+                     "runs, loss %s -> %s" % res.groups() if code == 0 and res else
+                     "MemoryError (%s)" % (err.group(1) if err else "exit %d" % code)))
+    out("Cortex-M3 firmware (MicroPython v1.28.0, QEMU mps2-an385, 32-bit), bytecode kernels; "
+        "examples/gru_tiny_train.py: GRU 2-8-1, Adam, 3 epochs of 32 sequences x 4 steps from a .rec file")
+    out("| library | heap | `from tinyrnn.train import Trainer` | peak heap in use | GRU 2-8-1 Adam training |")
+    out("|---|---:|---:|---:|---|")
+    for mode, heap, imp, used, res in rows:
+        out("| %s | %d KB | %s | %s | %s |" % ({"mpy": ".mpy files in /lib", "romfs": "ROMFS image",
+                                              "frozen": "frozen (manifest.py)"}[mode], heap // 1024,
+                                             "-" if imp is None else "{:,} bytes".format(imp),
+                                             "-" if used is None else "{:,} bytes".format(used), res))
+    return rows
