@@ -145,4 +145,3 @@ def check_q88s(v, name, n, t=-1):
             bad_type("%s[%d]" % (name, j), "a Q8.8 int", q)
         if q < -32768 or q > 32767:
             raise ValueError("%s[%d]=%d is outside Q8.8 range [-32768, 32767]" % (name, j, q))
-
