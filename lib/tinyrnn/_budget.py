@@ -1,34 +1,65 @@
-# The heap a Trainer will take, summed before it allocates anything (train.py checks it
-# against gc.mem_free() after a collection, then unloads this module again). The host's
+# What a Trainer is checked against once, before it allocates anything: its train= (what
+# learns, trained_layers) and the heap it will take, summed (train.py checks it against
+# gc.mem_free() after a collection, then unloads this module again). The host's
 # estimate, `tinyrnn sizes --model DESC ...` (tinyrnn_host.reports.budget), is needs()
 # run under CPython for a board's word size.
 import sys
 
 
-def needs(model, optimizer, steps, word=0):
+def needs(model, optimizer, steps, word=0, lo=0, hi=None):
     """(bytes, parts): the heap a Trainer for this model, optimizer and cache of `steps` steps
     (max_steps, or the window) allocates, for a port with `word`-byte words (0: this one's;
-    4 on 32-bit boards, 8 on the unix port). parts: (master weights and gradients, optimizer
-    state, BPTT cache, the rest: deltas, plan, the trainer itself). Every buffer is rounded
-    up to the collector's 4-word blocks, plus a block of header. Batches add nothing (gradients
-    are summed in place). The host's estimate (tinyrnn sizes --model) calls this under CPython."""
+    4 on 32-bit boards, 8 on the unix port), training layers lo..hi-1 (Trainer's train=;
+    hi None: to the last).
+    parts: (master weights and gradients, optimizer state, BPTT cache, the rest: deltas, plan,
+    the trainer itself). Only what is allocated counts: frozen parameters take no master weight,
+    gradient or optimizer state, the layers below the lowest trained one no cache. Every buffer
+    is rounded up to the collector's 4-word blocks, plus a block of header. Batches add nothing
+    (gradients are summed in place). The host's estimate (tinyrnn sizes --model) calls this
+    under CPython."""
+    if hi is None:
+        hi = len(model.layers)
     B = 4 * (word or (8 if sys.maxsize >> 32 else 4))
-    n = model.n_params
+    _, n, above = split(model, lo, hi)
     rest = stride = 0
-    widest = model.n_inputs
-    dw = 1
+    widest = dw = 1
+    l = 0
     for L in model.layers:
+        l += 1
+        rest += 3 * B                                    # its plan: a 9-tuple, a gradient view
+        if l <= lo:
+            continue
         S = len(L.h)
         w = 0 if L.__class__.__name__ == "Dense" else L.WORK * L.n_hid
         stride += L.n_in + 2 * S + w
         widest = max(widest, L.n_in, S)
         dw = max(dw, w, L.n_hid)
-        rest += 3 * B + (_arr(4 * S, B) if w else 0)     # its plan: a 9-tuple, a gradient view, its delta
+        rest += _arr(4 * S, B) if w else 0               # its delta
     a = _arr(4 * n, B)
+    if n != model.n_params:
+        rest += B                                        # the view of the trained weights
+    if above:
+        rest += _arr(4 * above, B) + B                   # the frozen layers' scratch gradients
     parts = (2 * a, getattr(optimizer, "STATE", 0) * a, _arr(2 * stride * steps, B),
              rest + 2 * _arr(4 * widest, B) + 2 * _arr(4 * dw, B) + _arr(2 * model.n_inputs, B)
              + _arr(len(model.layers), B) + 24 * B)
     return parts[0] + parts[1] + parts[2] + parts[3], parts
+
+
+def split(model, lo, hi):
+    """(p0, n, above): where the trained layers lo..hi-1's parameters start in model.params,
+    how many they are, and the size of the largest frozen layer above them (0: none)."""
+    p0 = n = above = l = 0
+    for L in model.layers:
+        n_p = len(L.p)
+        if l < lo:
+            p0 += n_p
+        elif l < hi:
+            n += n_p
+        elif n_p > above:
+            above = n_p
+        l += 1
+    return p0, n, above
 
 
 def _arr(nbytes, B):
@@ -36,18 +67,32 @@ def _arr(nbytes, B):
     return B + (nbytes + B - 1) // B * B
 
 
-def check(model, opt, steps):
-    """MemoryError with the figure, before anything is allocated, where the free heap cannot hold it."""
-    from gc import collect, mem_free
-    total, p = needs(model, opt, steps)
+def check(model, opt, steps, train):
+    """(lo, hi, p0, n, above): the layers lo..hi-1 that train= names (ValueError/TypeError
+    naming it) and split(); on a board, MemoryError with the figure, before anything is
+    allocated, where the free heap cannot hold the trainer."""
+    lo, hi = 0, len(model.layers)
+    if train != "all":           # parsed by _subset.py, loaded for it and dropped again
+        from . import _subset, _unload
+        try:
+            lo, hi = _subset.trained_layers(train, hi)
+        finally:
+            _unload("_subset")
+    got = (lo, hi) + split(model, lo, hi)
+    try:
+        from gc import collect, mem_free
+    except ImportError:          # CPython: no fixed heap to fit
+        return got
+    total, p = needs(model, opt, steps, 0, lo, hi)
     collect()
     free = mem_free()
     if free < total:
-        n = _k(model.n_params)
+        n = _k(got[3])
         raise MemoryError("Trainer needs %s bytes (master weights and gradients for %s parameters: %s; "
                           "%s state for %s parameters: %s; BPTT cache for %d steps: %s; the rest: %s), %s free"
                           % (_k(total), n, _k(p[0]), opt.__class__.__name__, n, _k(p[1]), steps, _k(p[2]),
                              _k(p[3]), _k(free)))
+    return got
 
 
 def _k(v):

@@ -6,6 +6,14 @@
 #     from tinyrnn.optim import Adam
 #     t = Trainer(model, loss="mse", optimizer=Adam(lr="0.01"), max_steps=20)
 #     t.fit(dataset, epochs=100)      # dataset: [(xs, ys), ...] of Q8.8 ints
+#     Trainer(model, ..., train="head")   # fine-tuning: only the head learns
+#
+# train= names what learns: "all" (the default), "head" (the last layer), or a list of
+# consecutive layer indices, e.g. [1] or [-2, -1] (negative ones count from the end). Frozen
+# parameters cost nothing: no master weights, gradients or optimizer state; the layers below
+# the lowest trained one take no cache and no backward (no delta goes below it); a frozen
+# layer above the trained ones passes the deltas down through one shared scratch buffer of
+# gradients that nothing reads. A frozen parameter is never written.
 #
 # Precision: the model keeps its Q8.8 int16 weights (inference runs on them);
 # the trainer adds Q8.16 master weights (array 'i') that the optimizer updates,
@@ -33,16 +41,13 @@ _G = const(536870911)        # gradient sums, clip bounds and the loss sum satur
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
-def _budget(model, opt, steps):
-    # the budget check (_budget.py) is code run once per trainer: loaded for the check, then
-    # dropped again, so a training program does not keep it in RAM
-    try:
-        from gc import mem_free  # noqa: F401 (MicroPython: a fixed heap to fit)
-    except ImportError:
-        return
+def _budget(model, opt, steps, train):
+    # train= parsed and the budget checked (_budget.py): code run once per trainer, loaded for
+    # it, then dropped again, so a training program does not keep it in RAM. Returns
+    # (lo, hi, p0, n, above): _budget.split
     from . import _budget as b, _unload
     try:
-        b.check(model, opt, steps)
+        return b.check(model, opt, steps, train)
     finally:
         _unload("_budget")
 
@@ -52,7 +57,8 @@ class Trainer(Loops):
     targets: "all" (a target every step) or "last" (one target, for the last step).
     window: None (full BPTT) or k (truncated: gradients stop every k steps, state carries).
     max_steps: the longest sequence (full BPTT) to allocate the cache for.
-    stateful: keep the state from one sequence to the next (a stream cut in pieces)."""
+    stateful: keep the state from one sequence to the next (a stream cut in pieces).
+    train: what learns: "all", "head", or a list of consecutive layer indices ([1], [-1])."""
 
     # defaults in the class: a trainer's own attribute dict holds only what differs (RAM)
     loss = "mse"
@@ -65,7 +71,7 @@ class Trainer(Loops):
 
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
-                 weight_decay=None, seed=1):
+                 weight_decay=None, seed=1, train="all"):
         # a Model by what it is (its class is not imported: training code costs no more heap than it must)
         if type(model).__name__ != "Model" or not hasattr(model, "layers"):
             bad_type("model", "a tinyrnn Model", model)
@@ -102,7 +108,9 @@ class Trainer(Loops):
         k = _kernels.training(model.kernels)          # the model's kind: bytecode or viper
         if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
             from ._tables_train import NEG_LN
-        _budget(model, opt, window if window is not None else max_steps)
+        # the trained layers lo..hi-1, their parameters' start p0 and count n in model.params,
+        # the largest frozen layer above them (its scratch gradients)
+        lo, hi, p0, n, above = _budget(model, opt, window if window is not None else max_steps, train)
         self.model = model
         if loss == "ce":
             self.loss = loss
@@ -127,37 +135,45 @@ class Trainer(Loops):
         self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
         self.n_targets = 0       # target steps accumulated since the last update
         self._loss = [0, 0]      # the loss figure's sum and count since take_loss()
-        n = model.n_params
+        layers = model.layers
         self.k = k
         self.master = zeros("i", n)
         self.grad = zeros("i", n)
-        self._bfast = bytearray(len(model.layers))      # per layer: backward.fits_cols bits
+        self._bfast = bytearray(len(layers))      # per layer: backward.fits_cols bits
         gv = memoryview(self.grad)
-        # per layer: (kind, n_in, width of h, state width, work width, params view, grads view, cache offset)
+        sv = memoryview(zeros("i", above)) if above else None
+        # per layer: (kind, n_in, width of h, state width, work width, grads view, cache offset,
+        # its delta); below the lowest trained layer: no grads view (backward stops), offset -1
         self._plan = []
         at = 0
         off = 0
-        widest = model.n_inputs
+        widest = 1
         dwork = 1
-        for layer in model.layers:
+        for l in range(len(layers)):
+            layer = layers[l]
             kind = layer.__class__.__name__
             I = layer.n_in
             H = layer.n_hid
             S = len(layer.h)
             W = 0 if kind == "Dense" else layer.WORK * H
+            if l < lo:
+                self._plan.append((layer, kind, I, H, S, W, None, -1, None))
+                continue
             n_p = len(layer.p)
-            self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p], off,
+            self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p] if l < hi else sv[:n_p], off,
                                zeros("i", S) if W else None))
-            at += n_p
+            at += n_p                # (past hi: no trained layer comes after)
             off += I + 2 * S + W
             widest = max(widest, I, S)
             dwork = max(dwork, W, H)
         self._stride = off
         self.cache = zeros("h", off * self.steps)
-        # the deltas passed down and up, two work rows, and the input step (copied: kernels take
-        # buffers): one attribute, so the instance dict stays at 23 slots whatever the options
+        # the deltas passed down and up, two work rows, the input step (copied: kernels take
+        # buffers) and the trained weights in model.params (what the master weights mirror): one
+        # attribute, so the instance dict stays at 23 slots whatever the options
         self._bufs = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork),
-                      zeros("h", model.n_inputs))
+                      zeros("h", model.n_inputs),
+                      model.params if n == model.n_params else memoryview(model.params)[p0:p0 + n])
         # last, the only changes outside this trainer: the optimizer's state (bind allocates
         # all of it before it keeps any), then the model's bounds (sync_from_model)
         opt.bind(n, k)
@@ -166,11 +182,11 @@ class Trainer(Loops):
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
         """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
-        self.k.from_q88(self.master, self.model.params, len(self.master))
+        self.k.from_q88(self.master, self._bufs[5], len(self.master))
         self._bounds()
 
     def _sync_to_model(self):
-        self.k.to_q88(self.model.params, self.master, len(self.master))
+        self.k.to_q88(self._bufs[5], self.master, len(self.master))
         self._bounds()
 
     def _bounds(self):
@@ -245,14 +261,17 @@ class Trainer(Loops):
                 I = plan[2]
                 S = plan[4]
                 W = plan[5]
-                o = base + plan[7]
-                copy(c, o, x, I)                     # the layer's input
-                copy(c, o + I, L.h, S)               # its state before the step
+                o = plan[7]                  # -1: below the trained layers, nothing cached
+                if o >= 0:
+                    o += base
+                    copy(c, o, x, I)                 # the layer's input
+                    copy(c, o + I, L.h, S)           # its state before the step
                 L.kern(L.p, x, L.h, L.work, I, L.n_hid, L.flags)
                 x = L.h
-                if W:
-                    copy(c, o + I + S, L.work, W)    # its work buffer
-                copy(c, o + I + S + W, L.h, S)       # its state after
+                if o >= 0:
+                    if W:
+                        copy(c, o + I + S, L.work, W)    # its work buffer
+                    copy(c, o + I + S + W, L.h, S)       # its state after
 
     def _backward(self, ys, s, e, T):
         c = self.cache
@@ -264,7 +283,7 @@ class Trainer(Loops):
             if dn is not None:
                 for j in range(len(dn)):
                     dn[j] = 0
-        dup, ddown, dax, dah, _ = self._bufs
+        dup, ddown, dax, dah, _, _ = self._bufs
         k = self.k
         for t in range(e - 1, s - 1, -1):
             base = (t - s) * st
@@ -280,6 +299,8 @@ class Trainer(Loops):
             l = top
             while l >= 0:
                 layer, kind, I, H, S, W, gview, off, dn = plans[l]
+                if gview is None:            # below the lowest trained layer: backward stops
+                    break
                 xo = base + off
                 s0 = xo + I
                 wk = s0 + S

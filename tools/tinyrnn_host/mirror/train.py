@@ -12,6 +12,9 @@ class index. accumulate() takes B of them stacked: xs (B, T, I), ys (B, T, O) ..
 A dataset is a list or tuple of (xs, ys) pairs, or any object with len() and [i]
 giving such pairs (recordings read on demand). Every argument and every sequence is
 checked before anything changes, with the board's messages (mirror.check).
+train= names what learns, as lib's: "all", "head", or consecutive layer indices. Only the
+trained layers' parameters get master weights, gradients and optimizer state; backward runs
+down to the lowest trained layer only (the frozen layers above it pass the deltas down).
 """
 import math
 
@@ -43,9 +46,10 @@ class Trainer:
 
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  stateful=False, clip_value=None, clip_norm=None, weight_decay=None, seed=1,
-                 max_steps=None):
+                 max_steps=None, train="all"):
         self._check_args(model, loss, optimizer, targets, window, stateful, clip_value, clip_norm,
                          weight_decay, seed, max_steps)
+        self.lo, self.hi = trained_layers(train, len(model.spec))
         self.max_steps = max_steps
         self.model = model
         self.loss, self.targets, self.window, self.stateful = loss, targets, window, stateful
@@ -54,10 +58,12 @@ class Trainer:
         self.weight_decay = None if weight_decay is None else parse_q16(weight_decay)
         self.opt = optimizer if optimizer is not None else SGD()
         self.rng = Rng(seed)
-        self.names = [n for n, _ in param_shapes(model.desc)]
-        self.master = {k: v.astype(np.int64) << 8 for k, v in model.params.items()}
-        self.grad = {k: np.zeros_like(v) for k, v in model.params.items()}
-        self.n = sum(v.size for v in model.params.values())
+        last = len(model.spec) - 1
+        self.names = [n for n, _ in param_shapes(model.desc)
+                      if self.lo <= (last if n.startswith("head.") else int(n.rsplit("_l", 1)[1])) < self.hi]
+        self.master = {k: model.params[k].astype(np.int64) << 8 for k in self.names}
+        self.grad = {k: np.zeros_like(model.params[k]) for k in self.names}
+        self.n = sum(self.master[k].size for k in self.names)
         self.norm_lim = math.isqrt((2**30 - 1) // self.n)
         self.opt.bind(self.n)
         self.n_targets = 0
@@ -220,9 +226,13 @@ class Trainer:
                 dup = self._loss_delta(y, ys)
             else:
                 dup = np.zeros_like(y)
-            for l in range(L - 1, -1, -1):
+            for l in range(L - 1, self.lo - 1, -1):
                 kind, _, _, act = m.spec[l]
                 ent = step[l]
+                if l >= self.hi:            # frozen above the trained layers: deltas only
+                    g = []
+                else:
+                    g = self._contrib
                 if kind in ("head", "dense"):
                     pre = "head." if kind == "head" else ""
                     wn = pre + "weight" if pre else "weight_l%d" % l
@@ -390,3 +400,17 @@ def _squared(err):
     """The loss figure's sum over outputs: r8(min(|err|, 32767)^2) each (Q8.8)."""
     e = np.minimum(np.abs(np.asarray(err, np.int64)), ERR)
     return int(((e * e + 128) >> 8).sum())
+
+
+def trained_layers(train, n):
+    """Trainer's train= as the range lo..hi-1 of trained layers (lib: _cell.trained_layers)."""
+    if train == "all":
+        return 0, n
+    if train == "head":
+        return n - 1, n
+    if not isinstance(train, (list, tuple)) or not train or any(type(i) is not int for i in train):
+        raise ValueError("train must be 'all', 'head' or a list of layer indices, got %r" % (train,))
+    got = sorted(i + n if i < 0 else i for i in train)
+    if got[0] < 0 or got[-1] >= n or got != list(range(got[0], got[-1] + 1)):
+        raise ValueError("train=%r: not consecutive layer indices of a %d-layer model" % (train, n))
+    return got[0], got[-1] + 1

@@ -16,6 +16,7 @@ from .. import paths
 optim = paths.import_board("tinyrnn.optim")
 Model = paths.import_board("tinyrnn.model").Model
 needs = paths.import_board("tinyrnn._budget").needs
+trained_layers = paths.import_board("tinyrnn._subset").trained_layers
 
 OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "rmsprop": optim.RMSprop, "adam": optim.Adam}
 MARGIN = (0.10, 256)         # |estimate - measured| <= max(10 % of measured, 256 bytes)
@@ -25,8 +26,9 @@ def within_margin(estimate, measured):
     return abs(estimate - measured) <= max(MARGIN[0] * measured, MARGIN[1])
 
 
-def estimate(desc, optimizer="adam", max_steps=32, window=None, word=4):
-    """(total bytes, [(what, bytes)]) for a model description (dict or JSON text)."""
+def estimate(desc, optimizer="adam", max_steps=32, window=None, word=4, train="all"):
+    """(total bytes, [(what, bytes)]) for a model description (dict or JSON text), training
+    what `train` names (Trainer's train=: "all", "head", consecutive layer indices)."""
     if isinstance(desc, str):
         try:
             desc = json.loads(desc)
@@ -38,8 +40,9 @@ def estimate(desc, optimizer="adam", max_steps=32, window=None, word=4):
         raise ValueError("word must be 4 (32-bit boards) or 8 (the unix port), got %r" % (word,))
     model = Model(desc, 1, kernels="bytecode")
     steps = window if window is not None else max_steps
-    total, parts = needs(model, OPTIMIZERS[optimizer](), steps, word)
-    n = "{:,}".format(model.n_params)
+    lo, hi = trained_layers(train, len(model.layers))
+    total, parts = needs(model, OPTIMIZERS[optimizer](), steps, word, lo, hi)
+    n = "{:,}".format(sum(len(L.p) for L in model.layers[lo:hi]))
     names = ("master weights and gradients for %s parameters" % n,
              "%s state for %s parameters" % (OPTIMIZERS[optimizer].__name__, n),
              "BPTT cache for %d steps" % steps, "the rest: deltas, plan, the trainer itself")

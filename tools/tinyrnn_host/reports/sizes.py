@@ -15,6 +15,8 @@
    `mip install` gives: MicroPython then compiles on the board, which needs RAM);
    and the largest GRU and LSTM (8 inputs, 1 output) that load and step in 64 KB.
 3. The .mpy bytes of the modules, and of the native kernels per architecture.
+4. Trainable subsets (reports/subsets.py): a Trainer's heap when only the head or one layer
+   learns (train=), against the full model.
 """
 import ast
 import json
@@ -181,6 +183,9 @@ def main():
           % (inference_mpy_bytes(vm_modules, byte), byte["_cell"]))
     print(".mpy bytes of the native kernels for armv6m (RP2040): %s"
           % ", ".join("%s %d" % (k, v) for k, v in native.items() if k.startswith("_viper")))
+    print()
+    from . import subsets
+    subsets.report()
     return 0
 
 
