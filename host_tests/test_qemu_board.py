@@ -125,4 +125,5 @@ def test_bad_input_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(build.FirmwareError, match="frozen"):
         firmware(65536, frozen=[3])
     assert "-icount" in qemu_command("f.elf") and "shift=0" in qemu_command("f.elf")
+    assert "enable=on,target=native,chardev=console" in qemu_command("f.elf")
     assert "loader,file=r.img,addr=0x21000000,force-raw=on" in qemu_command("f.elf", romfs="r.img")
