@@ -95,9 +95,11 @@ def test_300_models_bitexact(session, cases, kernels):
 
 
 def test_training_every_optimizer_bitexact(session):
-    res = session.run(forced(train.VM_SCRIPT, "viper"), files={"cases.json": json.dumps(train.CASES).encode()},
-                      collect=["out.json"])
-    got = json.loads(res.files["out.json"])
+    got = {}
+    for part in range(0, len(train.CASES), 4):         # a few cases per script: their results fit the heap
+        res = session.run(forced(train.VM_SCRIPT, "viper"),
+                          files={"cases.json": json.dumps(train.CASES[part:part + 4]).encode()}, collect=["out.json"])
+        got.update(json.loads(res.files["out.json"]))
     opts = set()
     for case in train.CASES:
         assert got[case["name"]] == train.run_mirror(case), "Cortex-M3 (viper) != mirror: %s" % case["name"]
@@ -110,18 +112,28 @@ def mirror_extremes():
     return {c["name"]: extremes.mirror(c) for c in extremes.CASES}
 
 
-def run_locked(session, kernels):
-    res = session.run(extremes.script(kernels), files={"cases.json": json.dumps(extremes.CASES).encode()},
-                      collect=["out.json"])
-    return json.loads(res.files["out.json"])
+def run_locked(session, kernels, per_script=7):
+    """extremes' board script over its cases, per_script cases at a time (their results fit the
+    heap); each script's canary (plain loops on its third case, bytecode) kept in out['canaries']."""
+    out = {"cases": {}, "canaries": []}
+    for part in range(0, len(extremes.CASES), per_script):
+        res = session.run(extremes.script(kernels),
+                          files={"cases.json": json.dumps(extremes.CASES[part:part + per_script]).encode()},
+                          collect=["out.json"])
+        got = json.loads(res.files["out.json"])
+        out["kernels"] = got["kernels"]
+        out["cases"].update(got["cases"])
+        out["canaries"].append(got["canary"])
+    return out
 
 
 def test_heap_locked_extremes_both_kernels(session, mirror_extremes):
-    out = run_locked(session, ["viper", "bytecode"])
-    assert out["kernels"] == ["viper", "bytecode"]
-    extremes.check(out, "viper", mirror_extremes)          # no MemoryError, == mirror, every case
-    extremes.check(out, "bytecode", mirror_extremes)
-    assert "MemoryError" in out["canary"][0], "plain loops at the rails must make long ints on a 32-bit port"
+    for kernels in ("viper", "bytecode"):           # one kernel set per script: the results fit the heap
+        out = run_locked(session, [kernels])
+        assert out["kernels"] == [kernels]
+        extremes.check(out, kernels, mirror_extremes)      # no MemoryError, == mirror, every case
+    # every canary (the third case of each script: weights at the rails) must hit MemoryError
+    assert len(extremes.CASES) % 7 >= 3 and all("MemoryError" in c[0] for c in out["canaries"]), out["canaries"]
 
 
 def test_armv6m_code_of_an_rp2040_bitexact(session, cases, mirror_extremes):
