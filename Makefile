@@ -115,9 +115,9 @@ clean:
 
 # The main job: on the virtual board (or PORT=/dev/ttyACM0, or PORT=a0 as mpremote
 # spells it), deploy, train a GRU on the board, pull its weights back, check the
-# NumPy mirror reproduces it bit for bit.
+# NumPy mirror reproduces it bit for bit. RUNTIME=qemu: on the Cortex-M3 board under QEMU.
 demo: setup-demo
-	$(TINYRNN) demo $(if $(PORT),--port $(PORT))
+	$(TINYRNN) demo $(if $(PORT),--port $(PORT)) $(if $(RUNTIME),--runtime $(RUNTIME))
 
 # Compile lib/ to .mpy for the board and upload what changed (no PORT: the virtual board).
 deploy: setup

@@ -125,4 +125,19 @@ def test_bad_input_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(build.FirmwareError, match="frozen"):
         firmware(65536, frozen=[3])
     assert "-icount" in qemu_command("f.elf") and "shift=0" in qemu_command("f.elf")
+    assert "enable=on,target=native,chardev=console" in qemu_command("f.elf")
     assert "loader,file=r.img,addr=0x21000000,force-raw=on" in qemu_command("f.elf", romfs="r.img")
+
+
+@pytest.mark.slow
+def test_make_demo_on_the_cortex_m3(elf):
+    """`make demo RUNTIME=qemu`: deploy, train on the Cortex-M3 board, pull the weights back with
+    the real mpremote, and the mirror reproduces the board's outputs and training bit for bit."""
+    root = paths.checkout()
+    r = subprocess.run(["make", "demo", "RUNTIME=qemu"], capture_output=True, text=True, timeout=900, cwd=root)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = r.stdout
+    assert "starting the Cortex-M3 board" in out and "native arch armv7em" in out, out[-3000:]
+    assert "board: saved demo.bin" in out
+    assert "RESULT bit-exact: the NumPy mirror reproduces all 10 board outputs" in out
+    assert "RESULT training bit-exact: the mirror's replay writes the board's" in out

@@ -151,9 +151,10 @@ def install_on_board(port, source=False):
           % (len(report.uploaded), len(report.removed), len(report.unchanged)))
 
 
-def run_on_board(path, board, label="board"):
+def run_on_board(path, board, label="board", script=None):
+    """`mpremote run` the test file (or `script`, which imports it) on the board."""
     try:
-        out, code = board.run(path)
+        out, code = board.run(script or path)
     except device.DeviceError as e:
         print("FAIL %s: %s" % (path.name, e))
         return 0, 1
@@ -172,10 +173,18 @@ QEMU_LARGE_HEAP_TESTS = ("test_kernels_train", "test_train", "test_train_errors"
                          "test_train_atomic")
 
 
+def with_kernels_line(path, out_dir):
+    """A copy of the test file that also prints tinyrnn.KERNELS at its end (after its tests passed)."""
+    script = pathlib.Path(out_dir) / path.name
+    script.write_text(path.read_text() + "\nimport tinyrnn\nprint('KERNELS', tinyrnn.KERNELS)\n")
+    return script
+
+
 def run_on_qemu(files, heap, source, timeout):
-    """The files on the Cortex-M3 board (board/qemu) through the real mpremote, lib deployed as
-    armv7m .mpy; those in QEMU_LARGE_HEAP_TESTS on a firmware with a qemu.LARGE_HEAP heap.
-    (passed, failed, kernels)."""
+    """The files on the Cortex-M3 board (board/qemu) through the real mpremote: the library
+    deployed as a deploy gives it (.mpy, viper modules native for the arch its _mpy names), the
+    test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh heap after the
+    soft reset); those in QEMU_LARGE_HEAP_TESTS on the qemu.LARGE_HEAP firmware. (passed, failed, kernels)."""
     from . import qemu
     large = [f for f in files if f.stem in QEMU_LARGE_HEAP_TESTS] if heap < qemu.LARGE_HEAP else []
     groups = [(heap, [f for f in files if f not in large]), (qemu.LARGE_HEAP, large)]
@@ -200,50 +209,21 @@ def run_on_qemu(files, heap, source, timeout):
             build = re.search(r"_build='([^']*)'", head)
             print("firmware: sys.implementation._build=%s, MICROPY_HEAP_SIZE=%d (a hard cap)%s; lib as %s"
                   % (build.group(1) if build else "?", fw_heap,
-                     "" if fw_heap == heap else " -- training tests do not fit %d bytes on this firmware "
+                     "" if fw_heap == heap else " -- the training tests do not fit %d bytes on this firmware "
                      "yet (issue 16): run on a %d-byte heap for now" % (heap, fw_heap),
-                     ".py source" if source else ".mpy (mpy-cross -march=armv7m)"))
-            for path in group:
-                print("== %s [qemu, %d-byte heap]" % (path.name, fw_heap))
-                p, f = run_on_board(path, board, "qemu %dK" % (fw_heap // 1024))
-                total_p += p
-                total_f += f
+                     ".py source" if source else ".mpy (viper modules native, for the arch _mpy names)"))
+            with tempfile.TemporaryDirectory(prefix="qemu-tests-") as tmp:
+                for path in group:
+                    print("== %s [qemu, %d-byte heap]" % (path.name, fw_heap))
+                    p, f = run_on_board(path, board, "qemu %dK" % (fw_heap // 1024), with_kernels_line(path, tmp))
+                    total_p += p
+                    total_f += f
         except device.DeviceError as e:
             print("FAIL runtime qemu: %s" % e)
             total_f += 1
         finally:
             board_.stop()
     return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
-
-
-def run_runtime(runtime, files, heap, source, timeout):
-    """All files on one runtime here; (passed, failed, kernels line)."""
-    with tempfile.TemporaryDirectory(prefix="device-tests-") as tmp:
-        lib = None
-        if runtime == "wasm":
-            head = mpvm.run_vm(HEADER, heap_bytes=heap)
-            print("== runtime wasm: the WebAssembly VM, %s" % head.stdout.splitlines()[0])
-            print("heap cap: %d bytes (GC total %d at start; the heap grows when full, so growth fails the file); "
-                  "lib as %s" % (heap, head.heap_start, ".py source" if source else ".mpy (mpy-cross, arch none)"))
-        else:
-            if not source:
-                lib = mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
-            head = mpunix.run_unix(HEADER, heap_bytes=heap, compiled_lib=lib, mpy=not source)
-            print("== runtime unix: the unix port, %s" % head.stdout.splitlines()[0])
-            print("heap cap: -X heapsize=%d (hard: MemoryError past it, a real GC); one interpreter per test; "
-                  "lib as %s" % (heap, ".py source" if source else ".mpy (mpy-cross -march=%s)" % mpunix.ARCH))
-        print("kernels available: %s" % kernels_used(head.stdout))
-        total_p = total_f = 0
-        KERNELS_SEEN.clear()
-        for path in files:
-            print("== %s [%s]" % (path.name, runtime))
-            if runtime == "wasm":
-                p, f = run_on_vm(path, heap, not source)
-            else:
-                p, f = run_on_unix(path, heap, lib, timeout)
-            total_p += p
-            total_f += f
-        return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
 
 
 def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all"):

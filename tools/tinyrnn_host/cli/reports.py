@@ -35,8 +35,9 @@ def add(sub):
                 "Microseconds per inference step and per training update on each MicroPython runtime (the unix\n"
                 "port with viper and bytecode kernels, the WebAssembly VM with bytecode), beside the naive float\n"
                 "GRU of the same size and bare multiply-accumulate loops over the same MACs: read the ratios.")
-    p.add_argument("--runtime", choices=["both", "unix", "wasm", "qemu", "mirror"], default="both",
-                   help="which runtime (default: both, then Cortex-M3 instruction counts, then the host mirror against PyTorch)")
+    p.add_argument("--runtime", choices=["all", "both", "unix", "wasm", "qemu", "mirror"], default="all",
+                   help="which runtime: unix, wasm, both of them, qemu (the Cortex-M3 under QEMU: instruction "
+                        "counts), mirror (the host mirror against PyTorch), or all (default)")
     p.set_defaults(run=bench)
 
     p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython",

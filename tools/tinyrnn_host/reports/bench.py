@@ -11,7 +11,10 @@ loops over array('h') with the same number of MACs; then where a step's fixed
 cost goes (check, copy, calls) and a training update (BPTT over 8 steps, Adam). The runtimes: the unix port (x64, native code; the
 library as .mpy with its viper modules compiled for x64) and the WebAssembly VM
 (no native emitter: bytecode only). Both run on this shared machine, so read the
-ratios; measure on your board with `mpremote run` for absolute figures.
+ratios; measure on your board with `mpremote run` for absolute figures. Then the
+Cortex-M3 firmware under QEMU with -icount shift=0 (board/qemu): its ticks_us
+differences are instruction counts / 1000, printed as instructions per step and
+per MAC: deterministic (host_tests/test_qemu_bench.py runs it twice).
 """
 import json
 import pathlib
@@ -102,6 +105,40 @@ def with_plain_c(rows, steps=20000):
     return rows
 
 
+# The Cortex-M3 under QEMU: a tenth of the steps (emulated time), one repeat (the count is exact).
+QEMU_MODELS = [(name, desc, max(10, n // 10)) for name, desc, n in MODELS]
+QEMU_TRAINING = [(name, desc, max(3, n // 10)) for name, desc, n in TRAINING]
+
+
+def measure_qemu(models=QEMU_MODELS, training=QEMU_TRAINING):
+    """On the Cortex-M3 board (board/qemu, -icount shift=0: one guest ns per instruction), the
+    library deployed as .mpy: rows as measure_unix's, whose microseconds are instructions / 1000.
+    The 256 KB firmware: the training update does not fit 64 KB yet (issue 16)."""
+    from ..board import qemu
+    with qemu.Session(qemu.LARGE_HEAP) as s:
+        s.install_lib()
+        res = s.run(script(models, training).replace("\nrun(", "\nREPS = 1\nrun("))
+    return parse(res.stdout)
+
+
+def qemu_table(rows, train):
+    print("Cortex-M3 (MicroPython v1.28.0 firmware for mps2-an385 under qemu-system-arm -icount shift=0, "
+          "256 KB heap), lib as .mpy:")
+    print("instructions executed, read as time.ticks_us() differences (one guest nanosecond per instruction, "
+          "so us x 1000), over 10..300 steps: the same on every run and every host")
+    print("%-14s %6s %12s %8s %12s %8s %8s %10s %10s" % ("model", "MACs", "bytecode", "per MAC", "viper",
+                                                       "per MAC", "speedup", "bare bc/MAC", "bare vip/MAC"))
+    for r in rows:
+        print("%-14s %6d %12d %8d %12d %8d %8s %10d %10d"
+              % (r["model"], r["macs"], round(r["bytecode"] * 1000), round(r["bytecode"] * 1000 / r["macs"]),
+                 round(r["viper"] * 1000), round(r["viper"] * 1000 / r["macs"]), ratio(r["bytecode"], r["viper"]),
+                 round(r["bare_bytecode"] * 1000 / r["macs"]), round(r["bare_viper"] * 1000 / r["macs"])))
+    for t in train:
+        print("training update %s (BPTT over 8 steps, Adam): bytecode %d instructions, viper %d, speedup %s"
+              % (t["training"], round(t["bytecode"] * 1000), round(t["viper"] * 1000), ratio(t["bytecode"], t["viper"])))
+    print()
+
+
 def ratio(a, b):
     return "%.1fx" % (a / b) if a and b else "-"
 
@@ -147,19 +184,20 @@ def table(title, rows, train):
     print()
 
 
-def main(runtime="both", progress=True):
+def main(runtime="all", progress=True):
     """`tinyrnn bench`: the tables, a progress bar per runtime while they are measured (stderr)."""
-    if runtime in ("both", "unix"):
+    if runtime in ("all", "both", "unix"):
         rows, train = measure_unix(progress=progress)
         table("MicroPython unix port (x64, native code), lib as .mpy: C, viper and bytecode kernels; "
               "plain C (gcc -O2) in the same run", with_plain_c(rows), train)
-    if runtime in ("both", "wasm"):
+    if runtime in ("all", "both", "wasm"):
         rows, train = measure_wasm(progress=progress)
         table("MicroPython WebAssembly VM (Node.js; no native emitter), lib as .mpy: bytecode kernels", rows, train)
-    if runtime in ("both", "qemu"):
+    if runtime in ("all", "qemu"):
+        qemu_table(*measure_qemu())
         from . import qemu_counts
         qemu_counts.main()
-    if runtime in ("both", "mirror"):
+    if runtime in ("all", "mirror"):
         from . import mirror_bench
         return mirror_bench.main()
     return 0

@@ -5,3 +5,4 @@
 """
 from .build import DEFAULT_HEAP, LARGE_HEAP, FirmwareError, firmware  # noqa: F401
 from .board import QemuBoard, QemuBoardError, ROMFS_ADDR, qemu_command, serve  # noqa: F401
+from .session import RP2040_MPY, Session  # noqa: F401

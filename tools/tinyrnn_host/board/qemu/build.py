@@ -36,7 +36,7 @@ DEFAULT_HEAP = 65536
 # The one other heap built: for what does not fit 64 KB on this firmware yet (training; issue 16).
 LARGE_HEAP = 262144
 PORT_DIR = pathlib.Path(__file__).resolve().with_name("port")
-RECIPE = 3                             # bump when how a firmware is built here changes
+RECIPE = 6                             # bump when how a firmware is built here changes
 OVERLAY = ("main.c", "modmachine.c")    # port/ files laid over ports/qemu
 TOOLCHAIN = {"arm": ("arm-none-eabi-gcc", "qemu-system-arm")}
 APT_PACKAGES = ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "qemu-system-arm")
@@ -189,12 +189,23 @@ def port_copy(src):
     shutil.copytree(src / "ports" / "qemu", tmp, symlinks=True, ignore=shutil.ignore_patterns("build*"))
     for name in OVERLAY:
         shutil.copy2(PORT_DIR / name, tmp / name)
-    # mpconfigport.h names the machine module's port file by its path from the tree's top.
-    cfg = tmp / "mpconfigport.h"
-    text = cfg.read_text()
-    if '"ports/qemu/modmachine.c"' not in text:
-        raise FirmwareError("%s no longer names ports/qemu/modmachine.c: the overlay needs updating" % cfg)
-    cfg.write_text(text.replace('"ports/qemu/modmachine.c"', '"ports/%s/modmachine.c"' % dest.name))
+    # mpconfigport.h names the machine module's port file by its path from the tree's top;
+    # mphalport.c: the console on semihosting, not the UART (see board.py: QEMU feeds the
+    # CMSDK UART one byte per main-loop turn, ~600 bytes/s; semihosting reads from a FIFO).
+    for name, old, new in (("mpconfigport.h", '"ports/qemu/modmachine.c"', '"ports/%s/modmachine.c"' % dest.name),
+                           ("mphalport.c", "#define USE_UART (1)", "#define USE_UART (0)"),
+                           ("mphalport.c", "#define USE_SEMIHOSTING (0)", "#define USE_SEMIHOSTING (1)"),
+                           ("mphalport.c", "int ret = mp_semihosting_rx_chars(str, 1);",
+                            "str[0] = tinyrnn_console_rx(); int ret = 0;"),
+                           ("mphalport.c", "mp_semihosting_tx_strn(str, len);", "tinyrnn_console_tx(str, len);"),
+                           ("mphalport.c", "uintptr_t ticks_us(void);",
+                            "uintptr_t ticks_us(void);\nvoid tinyrnn_console_tx(const char *str, size_t len);\n"
+                            "int tinyrnn_console_rx(void);")):
+        f = tmp / name
+        text = f.read_text()
+        if old not in text:
+            raise FirmwareError("%s no longer has %r: the overlay needs updating" % (f, old))
+        f.write_text(text.replace(old, new))
     tmp.rename(dest)
     return dest
 

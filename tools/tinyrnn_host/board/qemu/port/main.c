@@ -67,6 +67,53 @@ void gc_collect(void) {
     gc_collect_end();
 }
 
+// The console is QEMU's semihosting console (its chardev is the board's pty): SYS_READC for
+// input (QEMU fills it from a FIFO, fast, where the CMSDK UART takes one byte per main-loop
+// turn), SYS_WRITE0 for output, in pieces without NUL bytes (SYS_WRITEC for a NUL).
+// QEMU 7.2 answers SYS_READC with r0 = 1 (the count) and leaves the character where it put
+// it, one byte below the caller's SP: read it from there, with interrupts off so that no
+// exception frame overwrites it first.
+static uint32_t tinyrnn_semihosting_call(uint32_t num, const void *arg) {
+    register uint32_t num_reg __asm__ ("r0") = num;
+    register const void *args_reg __asm__ ("r1") = arg;
+    __asm__ __volatile__ ("bkpt 0xAB\n" : "+r" (num_reg) : "r" (args_reg) : "memory");
+    return num_reg;
+}
+
+int tinyrnn_console_rx(void) {
+    uint32_t c;
+    __asm__ __volatile__ (
+        "cpsid i\n"
+        "movs r0, #7\n"              // SYS_READC
+        "movs r1, #0\n"
+        "bkpt 0xAB\n"
+        "ldrb %0, [sp, #-1]\n"
+        "cpsie i\n"
+        : "=r" (c) : : "r0", "r1", "memory");
+    return (int)c;
+}
+
+void tinyrnn_console_tx(const char *str, size_t len) {
+    char buf[129];
+    while (len > 0) {
+        if (*str == 0) {
+            tinyrnn_semihosting_call(0x03, str);       // SYS_WRITEC
+            str++;
+            len--;
+            continue;
+        }
+        size_t n = 0;
+        while (n < len && n < sizeof(buf) - 1 && str[n] != 0) {
+            buf[n] = str[n];
+            n++;
+        }
+        buf[n] = 0;
+        tinyrnn_semihosting_call(0x04, buf);           // SYS_WRITE0
+        str += n;
+        len -= n;
+    }
+}
+
 // littlefs2 stamps files with this (the port has no clock): nanoseconds since the board started,
 // from its tick counter, so it is deterministic under `-icount`.
 uint64_t mp_hal_time_ns(void) {
