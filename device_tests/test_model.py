@@ -53,14 +53,6 @@ def test_digest_mixed_stack():
     eq(run_digest("mixed"), GOLDEN["mixed"], "mixed stack digest")
 
 
-def test_gru_8_32_1_step_allocates_nothing():
-    m = Model({"input": 8, "layers": [{"kind": "gru", "hidden": 32}], "head": {"out": 1}}, seed=3)
-    x = array("h", [256, -128, 64, 0, 300, -300, 17, 99])
-    m.step(x)
-    step = m.step
-    eq(measure.alloc_bytes(lambda: step(x), 1000), 0, "bytes allocated by 1,000 steps")
-
-
 def test_lstm_and_softmax_step_allocate_nothing():
     m = Model(CASES["lstm"], seed=3)
     x = array("h", [256, -128])

@@ -81,8 +81,20 @@ def verdict(path, runtime, names, passed, failed, stdout):
     return extra
 
 
+# Files whose heap on the VM is more than --heap, and by how much. test_train: its first test
+# builds a Trainer, whose budget check loads tinyrnn._budget and drops it again; the VM frees that
+# module only when the test returns (it collects only between top-level calls), so the test needs
+# 1.5 KB past 64 KB there (measured: fails at 66,048, fits 67,072; on the unix port, whose GC runs
+# mid-test as a board's does, it fits the 64 KB cap).
+VM_EXTRA_HEAP = {"test_train": 3072}
+
+
 def run_on_vm(path, heap, mpy):
     names = test_functions(path)
+    if path.stem in VM_EXTRA_HEAP:
+        heap += VM_EXTRA_HEAP[path.stem]
+        print("heap: %s gets %d bytes on the VM (VM_EXTRA_HEAP: garbage it frees only between tests)"
+              % (path.name, heap))
     chunks = ["import sys\nsys.path.insert(0, '/tests')\nimport harness, tinyrnn\nimport %s as _m\n" % path.stem]
     chunks += ["harness.run_one(_m, %r)" % name for name in names]
     chunks.append("print('KERNELS', tinyrnn.KERNELS)")
@@ -169,8 +181,10 @@ def run_on_board(path, board, label="board", script=None):
 
 # Device tests that do not fit the 64 KB heap of the Cortex-M3 firmware yet (training: issue 16
 # brings it under 64 KB); they run on the firmware built with qemu.LARGE_HEAP, and the output says so.
+# test_model_big: on the 64 KB Cortex-M3 firmware, with the library as .mpy and the C kernels' code in the
+# heap, a GRU 8-32-1's one 8,130-byte weights block finds no hole (measured: MemoryError in Model()).
 QEMU_LARGE_HEAP_TESTS = ("test_kernels_train", "test_train", "test_train_errors", "test_train_locked", "test_train_fresh",
-                         "test_train_atomic")
+                         "test_train_atomic", "test_model_big")
 
 
 def with_kernels_line(path, out_dir):
@@ -224,6 +238,36 @@ def run_on_qemu(files, heap, source, timeout):
         finally:
             board_.stop()
     return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
+
+
+def run_runtime(runtime, files, heap, source, timeout):
+    """All files on one runtime here; (passed, failed, kernels line)."""
+    with tempfile.TemporaryDirectory(prefix="device-tests-") as tmp:
+        lib = None
+        if runtime == "wasm":
+            head = mpvm.run_vm(HEADER, heap_bytes=heap)
+            print("== runtime wasm: the WebAssembly VM, %s" % head.stdout.splitlines()[0])
+            print("heap cap: %d bytes (GC total %d at start; the heap grows when full, so growth fails the file); "
+                  "lib as %s" % (heap, head.heap_start, ".py source" if source else ".mpy (mpy-cross, arch none)"))
+        else:
+            if not source:
+                lib = mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
+            head = mpunix.run_unix(HEADER, heap_bytes=heap, compiled_lib=lib, mpy=not source)
+            print("== runtime unix: the unix port, %s" % head.stdout.splitlines()[0])
+            print("heap cap: -X heapsize=%d (hard: MemoryError past it, a real GC); one interpreter per test; "
+                  "lib as %s" % (heap, ".py source" if source else ".mpy (mpy-cross -march=%s)" % mpunix.ARCH))
+        print("kernels available: %s" % kernels_used(head.stdout))
+        total_p = total_f = 0
+        KERNELS_SEEN.clear()
+        for path in files:
+            print("== %s [%s]" % (path.name, runtime))
+            if runtime == "wasm":
+                p, f = run_on_vm(path, heap, not source)
+            else:
+                p, f = run_on_unix(path, heap, lib, timeout)
+            total_p += p
+            total_f += f
+        return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
 
 
 def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all"):
