@@ -39,7 +39,7 @@ def main(argv=None):
     for task in (board_training.MOTIONS, board_training.DIGITS):
         b = board_training.run(task, figures=a.figures, progress=progress)
         same = b["same_params"] and b["mirror_losses"] == b["board"]["losses"]
-        ok &= same and (b["mirror_pred"] == b["board_pred"]).all() and b["board"]["kernels"] == "viper"
+        ok &= same and (b["mirror_pred"] == b["board_pred"]).all() and b["board"]["kernels"] == "c"
         f = b["file"]
         rows.append((task.dataset, "GRU %d-%d-%d" % (f.desc["input"], b["consts"]["HIDDEN"], f.desc["head"]["out"]),
                      "on the board (unix port, %s)" % b["board"]["kernels"], len(b["y"]), "-", "%.4f" % b["accuracy"],

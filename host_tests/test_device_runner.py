@@ -70,9 +70,9 @@ def test_both_runtimes_are_named_with_their_kernels(capfd):
     both = n + len(run_device_tests.test_functions(paths.device_tests() / "test_rng.py"))
     assert "== runtime wasm: the WebAssembly VM" in out and "== runtime unix: the unix port" in out
     assert "ok test_model.py [wasm]: %d passed of %d tests defined, kernels bytecode" % (n, n) in out
-    assert "ok test_model.py [unix]: %d passed of %d tests defined, kernels viper" % (n, n) in out
+    assert "ok test_model.py [unix]: %d passed of %d tests defined, kernels c" % (n, n) in out
     assert "device tests by runtime: wasm %d passed, 0 failed (kernels bytecode); " \
-           "unix %d passed, 0 failed (kernels viper)" % (both, both) in out
+           "unix %d passed, 0 failed (kernels c)" % (both, both) in out
 
 
 def test_missing_unix_port_is_one_line_and_a_failure_in_ci(monkeypatch, capfd):

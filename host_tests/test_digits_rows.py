@@ -50,7 +50,7 @@ def test_host_trained_gru_classifies_the_held_out_digits_on_the_board(host):
 
 def test_smaller_gru_trained_on_the_board_is_replayed_by_the_mirror(on_board):
     b = on_board["board"]
-    assert b["kernels"] == "viper" and max(b["heap_used"]) < on_board["heap"] == board_training.HEAP
+    assert b["kernels"] == "c" and max(b["heap_used"]) < on_board["heap"] == board_training.HEAP
     assert len(b["losses"]) == on_board["consts"]["EPOCHS"] and b["losses"][-1] * 5 < b["losses"][0]
     assert on_board["accuracy"] >= 0.90, on_board["accuracy"]
     assert on_board["mirror_losses"] == b["losses"]

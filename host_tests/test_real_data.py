@@ -91,7 +91,7 @@ def test_the_deployed_files_carry_normalisation_and_labels(jv, bm):
 
 def test_basic_motions_trained_on_the_board(on_board):
     b = on_board["board"]
-    assert b["kernels"] == "viper"                                          # tinyrnn.KERNELS on the unix port
+    assert b["kernels"] == "c"                                              # tinyrnn.KERNELS on the unix port
     assert on_board["heap"] == board_training.HEAP and max(b["heap_used"]) < on_board["heap"]
     assert b["board_ms"] > 0 and len(b["losses"]) == on_board["consts"]["EPOCHS"]
     assert on_board["accuracy"] >= 0.90, on_board["accuracy"]
@@ -105,7 +105,7 @@ def test_basic_motions_trained_on_the_board(on_board):
     assert b["losses"][-1] * 10 < b["losses"][0]
     # the README's row is this run's (examples/real_data.py prints it from the same run; the board time
     # is a wall time, not compared)
-    acc, epochs, live, cap = rf.find(r"on the board \(unix port, viper\) \| \d+ \| - \| ([\d.]+) \| [^|]* \| "
+    acc, epochs, live, cap = rf.find(r"BasicMotions \| GRU 6-12-4 \| on the board \(unix port, C kernels\) \| \d+ \| - \| ([\d.]+) \| [^|]* \| "
                                      r"(\d+) epochs in [\d.]+ s of board time; (\d+) bytes live \(after a collection\) "
                                      r"under a (\d+)-byte hard heap cap")
     assert (acc, int(epochs), int(live), int(cap)) == ("%.4f" % on_board["accuracy"], len(b["losses"]),
@@ -114,7 +114,7 @@ def test_basic_motions_trained_on_the_board(on_board):
 
 def test_progress_lines_heap_cap_and_board_time_are_printed(on_board):
     out = on_board["stdout"]
-    assert "on viper kernels (tinyrnn.KERNELS)" in out
+    assert "on c kernels (tinyrnn.KERNELS)" in out
     lines = [line for line in out.splitlines() if line.startswith("epoch ")]
     assert len(lines) == on_board["consts"]["EPOCHS"] and all("board time" in line for line in lines)
     assert "board time" in [line for line in out.splitlines() if line.startswith("RESULT")][0]

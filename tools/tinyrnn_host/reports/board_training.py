@@ -6,7 +6,7 @@ the 8x8 digits read row by row the same way (examples/digits_train.py, the same 
 
 1. the recordings as raw int16 sensor counts in two .rec files (interop.recordings), the board's "flash";
 2. examples/motions_train.py runs on the MicroPython unix port (board.mpunix.run_unix: a hard heap
-   cap, a real garbage collector, the viper kernels; tinyrnn.KERNELS must say "viper"), printing a
+   cap, a real garbage collector, the C kernels (native x64 modules); tinyrnn.KERNELS must say "c"), printing a
    line per epoch: it fits its normalisation in integers, trains a GRU by integer BPTT, tests itself
    on the held-out recordings and saves a version-2 weights file;
 3. the weights file comes back; the NumPy mirror trainer (mirror/train.py) replays the whole
@@ -166,7 +166,7 @@ def run(task=MOTIONS, heap=None, build=None, figures=None, progress=True, echo=T
         from . import plots
         figures = pathlib.Path(figures)
         written.append(plots.training_curves(
-            figures / ("%s_training.png" % task.figures), "%s trained on the board (unix port, viper)" % task.dataset,
+            figures / ("%s_training.png" % task.figures), "%s trained on the board (unix port, C kernels)" % task.dataset,
             {"board (integer BPTT)": [v / 256 for v in board["losses"]],
              "NumPy mirror replay": [v / 256 for v in losses]}, ylabel="cross-entropy (Q8.8 loss figure)"))
         written.append(plots.confusion(figures / ("%s_confusion.png" % task.figures),
@@ -194,4 +194,4 @@ def main(argv=None, task=MOTIONS):
     print("RESULT %s trained on the board: accuracy %.4f, heap cap %d bytes, board time %d ms, "
           "kernels %s, mirror replay %s" % (task.dataset, r["accuracy"], r["heap"], r["board"]["board_ms"], r["board"]["kernels"],
                                             "bit for bit" if ok else "DIFFERS"))
-    return 0 if ok and r["board"]["kernels"] == "viper" else 1
+    return 0 if ok and r["board"]["kernels"] == "c" else 1

@@ -107,7 +107,7 @@ def run(heap=HEAP, build=None, figures=None, progress=True, echo=True):
     if figures is not None:
         from . import plots
         written.append(plots.training_curves(
-            pathlib.Path(figures) / "names_board_training.png", "City names trained on the board (unix port, viper)",
+            pathlib.Path(figures) / "names_board_training.png", "City names trained on the board (unix port, C kernels)",
             {"board (integer BPTT)": [v / 256 for v in board["losses"]],
              "NumPy mirror replay": [v / 256 for v in losses]}, ylabel="cross-entropy per character (Q8.8 loss)"))
         for w in written:
