@@ -1,6 +1,6 @@
 """The unix-port virtual board (board/uboard) through the real mpremote, and a real native
 deploy to it: -march=x64 picked from its _mpy, _viper*.mpy uploaded as x64 code, the board
-running viper kernels and giving the host's outputs."""
+running C kernels (the best it has) and giving the host's outputs."""
 import pathlib
 import subprocess
 import sys
@@ -67,19 +67,19 @@ def test_native_deploy_end_to_end(board, tmp_path):
     report = deploy.deploy(port, weights=weights, build_dir=tmp_path / "build", out=lines.append)
     text = "\n".join(lines)
     assert "loads mpy v6.3, native arch x64" in text
-    assert "native code for x64: _viper.mpy, _viper_train.mpy" in text
-    for name in ("_viper", "_viper_train"):
+    assert "native code for x64: _c.mpy, _c_train.mpy, _viper.mpy, _viper_train.mpy" in text
+    for name in ("_c", "_c_train", "_viper", "_viper_train"):
         assert "/lib/tinyrnn/%s.mpy" % name in report.uploaded
         head = (flash / "lib" / "tinyrnn" / (name + ".mpy")).read_bytes()[:3]
         assert head == bytes([ord("M"), 6, 2 << 2 | 3])              # v6.3, arch x64 (2)
-    assert report.kernels == "viper"
+    assert report.kernels == "c"
     m = W.load(str(weights))
     assert report.smoke == list(m.step([((j * 89 + 37) % 513) - 256 for j in range(3)]))
     # the same through the command line, a second time: nothing to upload
     r = subprocess.run([sys.executable, "-m", "tinyrnn_host", "deploy", "--port", port,
                         "--build-dir", str(tmp_path / "build")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "deploy: 0 files uploaded, 0 removed" in r.stdout and "viper kernels" in r.stdout
+    assert "deploy: 0 files uploaded, 0 removed" in r.stdout and "c kernels" in r.stdout
 
 
 def test_deploy_without_port_starts_a_unix_board(tmp_path):
@@ -87,5 +87,5 @@ def test_deploy_without_port_starts_a_unix_board(tmp_path):
                         "--fs", str(tmp_path / "flash"), "--build-dir", str(tmp_path / "build")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "virtual board (unix)" in r.stdout and "viper kernels" in r.stdout
+    assert "virtual board (unix)" in r.stdout and "c kernels" in r.stdout
     assert (tmp_path / "flash" / "lib" / "tinyrnn" / "_viper.mpy").exists()
