@@ -181,23 +181,35 @@ def test_edit(board, local):
     assert_answers(board)
 
 
-def interrupt_mpremote(b, *args, after=1.0):
-    """Start mpremote ARGS, send it SIGINT (Ctrl-C at the terminal) after `after` seconds;
-    returns (seconds it took to exit after the signal, its output)."""
+def interrupt_mpremote(b, *args, after=1.0, ready=None):
+    """Start mpremote ARGS, send it SIGINT (Ctrl-C at the terminal) after `after` seconds, or
+    (ready: bytes) once its output shows them, i.e. the command is running on the board (on a
+    loaded machine mpremote may take longer than `after` to get there); returns (seconds it
+    took to exit after the signal, its output)."""
     proc = subprocess.Popen([mpremote_path(), "connect", b.port, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, cwd=b.fs_dir.parent)
-    time.sleep(after)
+    head = b""
+    if ready is not None:
+        end = time.monotonic() + 60
+        while ready not in head and time.monotonic() < end:
+            c = proc.stdout.read1(256)
+            if not c:
+                break
+            head += c
+    else:
+        time.sleep(after)
     t = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    out = proc.communicate(timeout=VERB_SECONDS + 5)[0]
+    out = head + proc.communicate(timeout=VERB_SECONDS + 5)[0]
     return time.monotonic() - t, out.decode(errors="replace")
 
 
 def test_ctrl_c_mid_command(board, tmp_path):
-    took, _ = interrupt_mpremote(board, "exec", "import time\nwhile True:\n    time.sleep_ms(5)")
+    took, _ = interrupt_mpremote(board, "exec", "import time\nprint('go')\nwhile True:\n    time.sleep_ms(5)",
+                                  ready=b"go")
     assert took < VERB_SECONDS
     assert_answers(board)           # the next mpremote's Ctrl-C stops the loop left running
-    took, _ = interrupt_mpremote(board, "exec", "i = 0\nwhile True:\n    i += 1\n    print(i)", after=0.6)
+    took, _ = interrupt_mpremote(board, "exec", "i = 0\nwhile True:\n    i += 1\n    print(i)", ready=b"1\n")
     assert took < VERB_SECONDS
     assert_answers(board)
     big = tmp_path / "big.bin"
@@ -277,7 +289,8 @@ def test_soak(board, tmp_path):
         done += len(expect)
         calls += 1
         if calls % 5 == 0:          # now and then a command cut by Ctrl-C
-            took, _ = interrupt_mpremote(board, "exec", "import time\nwhile True:\n    time.sleep_ms(3)", after=0.4)
+            took, _ = interrupt_mpremote(board, "exec", "import time\nprint('go')\nwhile True:\n    time.sleep_ms(3)",
+                                             ready=b"go")
             assert took < VERB_SECONDS
             done += 1
     assert_answers(board)
