@@ -126,7 +126,7 @@ def qemu_table(rows, train):
     print("Cortex-M3 (MicroPython v1.28.0 firmware for mps2-an385 under qemu-system-arm -icount shift=0, "
           "256 KB heap), lib as .mpy:")
     print("instructions executed, read as time.ticks_us() differences (one guest nanosecond per instruction, "
-          "so us x 1000), over 10..300 steps: the same on every run and every host")
+          "so us x 1000), over 10..300 steps: within a tick (1,000 instructions) over the run on every run and every host")
     print("%-14s %6s %12s %8s %12s %8s %8s %10s %10s" % ("model", "MACs", "bytecode", "per MAC", "viper",
                                                        "per MAC", "speedup", "bare bc/MAC", "bare vip/MAC"))
     for r in rows:
