@@ -40,6 +40,7 @@ import time
 import tty
 
 from . import build as firmware
+from .._process import ProcessBoard
 
 MACHINE = "mps2-an385"
 ROMFS_ADDR = 0x21000000        # QEMU's mps2 PSRAM; _boot.py looks for a ROMFS header there
@@ -64,7 +65,7 @@ def qemu_command(elf, romfs=None, icount=True):
     return cmd
 
 
-class QemuBoard:
+class QemuBoard(ProcessBoard):
     """A running Cortex-M3 board in QEMU. Use as a context manager yielding the port path.
 
     heap_bytes  the firmware's MicroPython heap (a hard cap); ignored when elf is given
@@ -187,20 +188,6 @@ class QemuBoard:
                 proc.stdout.close()
             except OSError:
                 pass
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 def serve(heap_bytes=firmware.DEFAULT_HEAP, romfs=None, time_limit=None):

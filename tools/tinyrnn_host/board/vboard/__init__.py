@@ -37,6 +37,7 @@ import time
 import tty
 
 from ... import paths
+from .._process import ProcessBoard
 
 BRIDGE = pathlib.Path(__file__).resolve().with_name("bridge.mjs")
 # Initial heap of the interpreter. The build grows its heap when full (split
@@ -63,7 +64,7 @@ def _node_executable():
     return node
 
 
-class VirtualBoard:
+class VirtualBoard(ProcessBoard):
     """A running virtual board. Use as a context manager yielding the port path.
 
     heap_bytes  initial MicroPython heap (it grows when full; see DEFAULT_HEAP)
@@ -183,20 +184,6 @@ class VirtualBoard:
                     pass
         if self._own_fs and self.fs_dir is not None and self.fs_dir.exists():
             shutil.rmtree(self.fs_dir, ignore_errors=True)
-
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 # -- `tinyrnn vboard` ------------------------------------------------------------
