@@ -17,8 +17,9 @@ board's `/lib`): a module's __file__ is interned in the heap, so a long temporar
 folder would cost heap and make a figure depend on where the machine keeps its
 temporary files. The same holds for the interpreter's own path, which the port interns as
 `sys.executable` (the realpath of its argv[0]): command() starts it as a bare `micropython`
-that resolves to nothing, so a figure does not depend on where the venv lives (a clone in
-/check/work/main once fitted a GRU 8-72-1 in 64 KB where /work/main fitted 8-71-1).
+that resolves to nothing, so a figure does not depend on where the venv lives (the folder's
+length once moved the largest GRU that fits 64 KB by a hidden unit; it still moves by one
+between runs for other reasons, see host_tests/test_sizes.py).
 """
 import os
 import pathlib
