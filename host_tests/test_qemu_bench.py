@@ -26,10 +26,20 @@ def two_runs():
 def test_instruction_counts_agree_across_runs(two_runs):
     (rows1, train1), (rows2, train2) = two_runs
     assert len(rows1) == len(MODELS) and len(train1) == len(TRAINING)
-    # every figure, the naive float GRU's too: each measurement clears SysTick's counter first
-    # (_bench_board.start), so a reading does not depend on when the board's script began
-    assert rows1 == rows2
+    # every figure of the integer kernels and the bare loops, to the instruction: each
+    # measurement clears SysTick's counter first (_bench_board.start), so a reading does not
+    # depend on when the board's script began, and they allocate nothing while measured
+    exact = lambda rows: [{k: v for k, v in r.items() if k != "float"} for r in rows]
+    assert exact(rows1) == exact(rows2)
     assert train1 == train2
+    # the naive float GRU allocates a float per operation, so the collector runs inside its
+    # measurement, and when depends on the heap's layout, which the host's serial timing can
+    # change (the raw-paste buffer grows as the script arrives): 7,271.3 and 7,272.0 thousand on
+    # one CI run (0.009 % apart), equal on others. Asserted within 0.1 %.
+    for r1, r2 in zip(rows1, rows2):
+        assert ("float" in r1) == ("float" in r2)
+        if "float" in r1:
+            assert abs(r1["float"] - r2["float"]) <= 0.001 * r1["float"], (r1, r2)
 
 
 def test_instruction_counts_under_upper_bounds(two_runs):
