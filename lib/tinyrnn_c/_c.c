@@ -598,10 +598,12 @@ static I sq8(I g) {                 // optim.sq8: min(S, r8(g^2))
 }
 
 static I isqrt(I x) {               // digit by digit, as the viper kernels
-    I r = 0, bit = (I)1 << 28;
-    while (bit > x) {
-        bit >>= 2;
+    // the first digit: the largest power of 4 <= x, capped at 4**14 (the viper kernels walk
+    // down to it from 4**14 one digit at a time; clz finds it at once). x < 2**29 here.
+    if (x <= 0) {
+        return 0;
     }
+    I r = 0, bit = x >= ((I)1 << 28) ? (I)1 << 28 : (I)1 << ((31 - __builtin_clz((unsigned)x)) & ~1);
     while (bit) {
         if (x >= r + bit) {
             x -= r + bit;
