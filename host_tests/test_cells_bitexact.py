@@ -97,7 +97,11 @@ def run_mirror(case):
     m = MirrorModel(case["desc"], case["seed"])
     if case["scale"] != 1:
         m.params = {k: scaled(v, case["scale"]) for k, v in m.params.items()}
-    ys, states = m.run(case["xs"][None])
+    ref = MirrorModel(case["desc"], case["seed"])
+    ref.params = m.params
+    ys, states = m.run(case["xs"][None])            # the fast path (mirror/fast.py) ...
+    ref_ys, ref_states = ref._run_steps(case["xs"][None])     # ... == cells.py step by step,
+    assert (ys == ref_ys).all() and (states == ref_states).all()   # whose roundings are counted
     return np.concatenate([ys[0], states[0]], axis=1)
 
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from . import cells
+from . import cells, fast
 from .check import check_int, parse, q88_array
 from .rng import Rng
 
@@ -142,6 +142,12 @@ class Model:
         xs = self._check_batch(q88_array(xs, "run: xs", (None, None, self.n_inputs)), "run: xs")
         if xs.shape[1] == 0:
             raise ValueError("run: xs is empty: a sequence needs at least one step")
+        if fast.exact(self.spec):
+            return fast.run(self, xs)
+        return self._run_steps(xs)
+
+    def _run_steps(self, xs):
+        """run's reference: cells.py one step at a time (fast.py must equal it)."""
         outs, states = [], []
         for t in range(xs.shape[1]):
             outs.append(self._step(xs[:, t]))
