@@ -4,10 +4,12 @@
 
 Same batch, same run: B sequences of T steps through a one-layer model (GRU 8-32-1,
 LSTM 8-32-1: the recurrent layer and a dense head) with the NumPy mirror (integer
-Q8.8, bit-exact with the board) and with PyTorch (torch.nn.GRU / LSTM + nn.Linear,
-float32, torch.set_num_threads(1)); then a training replay (the mirror's Trainer
-over the same batch, forward and BPTT and one Adam update) against PyTorch's
-forward, backward and Adam step. Sequences per second, best of a few repeats.
+Q8.8, bit-exact with the board: Model.run, and Model.step once per step) and with
+PyTorch (torch.nn.GRU / LSTM + nn.Linear, float32, torch.set_num_threads(1)); then a
+training replay (the mirror's Trainer over the same batch, forward and BPTT and one
+Adam update) against PyTorch's forward, backward and Adam step. Sequences per second,
+the best of REPS repeats, the contenders taking turns (a shared machine's noise then
+falls on both alike).
 """
 import os
 import subprocess
@@ -21,16 +23,18 @@ from ..mirror.optim import Adam
 from ..mirror.train import Trainer
 
 B, T, I, H = 1000, 20, 8, 32
-REPS = 3
+REPS = 9
 
 
-def best(fn):
-    b = None
+def best(*fns):
+    """The best time of each function over REPS rounds, the functions taking turns."""
+    b = [None] * len(fns)
     for _ in range(REPS):
-        t = time.perf_counter()
-        fn()
-        d = time.perf_counter() - t
-        b = d if b is None or d < b else b
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            d = time.perf_counter() - t
+            b[i] = d if b[i] is None or d < b[i] else b[i]
     return b
 
 
@@ -41,11 +45,20 @@ def data(seed=1):
     return xs, ys
 
 
-def mirror_rates(kind, xs, ys):
+def rates(kind, xs, ys):
+    """Sequences per second: (mirror run, mirror step by step, torch) inference, then
+    (mirror, torch) training."""
+    import torch
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
     desc = {"input": I, "layers": [{"kind": kind, "hidden": H}], "head": {"out": 1}}
     m = Model(desc, 1, batch=B)
 
-    def infer():
+    def run():
+        m.reset(B)
+        m.run(xs)
+
+    def steps():
         m.reset(B)
         for s in range(T):
             m.step(xs[:, s])
@@ -56,30 +69,24 @@ def mirror_rates(kind, xs, ys):
         t.accumulate(xs, ys)
         t.update()
 
-    return B / best(infer), B / best(train)
-
-
-def torch_rates(kind, xs, ys):
-    import torch
-    torch.set_num_threads(1)
-    torch.manual_seed(1)
     rnn = (torch.nn.GRU if kind == "gru" else torch.nn.LSTM)(I, H, batch_first=True)
     head = torch.nn.Linear(H, 1)
     x = torch.tensor(xs / 256.0, dtype=torch.float32)
     y = torch.tensor(ys / 256.0, dtype=torch.float32)
     opt = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=0.01)
 
-    def infer():
+    def torch_infer():
         with torch.no_grad():
             head(rnn(x)[0])
 
-    def train():
+    def torch_train():
         opt.zero_grad()
         loss = torch.nn.functional.mse_loss(head(rnn(x)[0]), y)
         loss.backward()
         opt.step()
 
-    return B / best(infer), B / best(train)
+    infer = [B / d for d in best(run, steps, torch_infer)]
+    return infer, [B / d for d in best(train, torch_train)]
 
 
 def main():
@@ -92,13 +99,12 @@ def measure():
     xs, ys = data()
     print("host mirror (NumPy, int Q8.8, bit-exact) vs PyTorch float32 on one thread: %d sequences x %d steps,"
           " %s-%d-1 (sequences per second; same batch, same run)" % (B, T, "model %d" % I, H))
-    print("%-12s %14s %14s %8s %14s %14s %8s" % ("model", "mirror infer", "torch infer", "ratio",
-                                                 "mirror train", "torch train", "ratio"))
+    print("%-12s %12s %12s %12s %8s %12s %12s %8s" % ("model", "mirror run", "mirror step", "torch",
+                                                      "ratio", "mirror train", "torch train", "ratio"))
     for kind in ("gru", "lstm"):
-        mi, mt = mirror_rates(kind, xs, ys)
-        ti, tt = torch_rates(kind, xs, ys)
-        print("%-12s %14.0f %14.0f %7.2fx %14.0f %14.0f %7.2fx" % ("%s %d-%d-1" % (kind.upper(), I, H), mi, ti,
-                                                                  mi / ti, mt, tt, mt / tt))
+        (mr, ms, ti), (mt, tt) = rates(kind, xs, ys)
+        print("%-12s %12.0f %12.0f %12.0f %7.2fx %12.0f %12.0f %7.2fx" % (
+            "%s %d-%d-1" % (kind.upper(), I, H), mr, ms, ti, mr / ti, mt, tt, mt / tt))
     print()
     return 0
 
