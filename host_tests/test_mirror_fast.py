@@ -9,6 +9,7 @@ somewhere); inputs and starting states anywhere in Q8.8, the rails included; bat
 one and many, one step and many.
 """
 import copy
+import zlib
 
 import numpy as np
 import pytest
@@ -59,7 +60,8 @@ def check_equal(m, xs):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("wide", [1, 40])
 def test_run_equals_the_step_by_step_reference(kind, wide):
-    rng = np.random.default_rng(hash((kind, wide)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(b"%s %d" % (kind.encode(), wide)))
+    taken = set()
     for trial in range(12):
         m = random_model(rng, kind, wide, ACTS[trial % 4], trial % 3 == 0)
         assert fast.exact(m.spec)
@@ -69,7 +71,38 @@ def test_run_equals_the_step_by_step_reference(kind, wide):
             m.c = [None if c is None else rails(rng, c.shape) for c in m.c]
         xs = rails(rng, (B, T, m.n_inputs)) if wide > 1 or trial % 2 else rng.integers(-512, 513, (B, T, m.n_inputs))
         check_equal(m, xs)
+        taken.update(fast.last_kinds)
         check_equal(m, xs[:, ::-1].copy())             # and on from the state it left
+    assert np.float64 in taken and (wide > 1 or np.float32 in taken), taken
+
+
+def at_the_bound(kind, extra):
+    """A one-layer model, all weights and inputs positive and odd, scaled by the largest
+    factor whose sums fast.py accepts in float32 (extra=0), or one step past it (extra=1)."""
+    rng = np.random.default_rng(7)
+    desc = {"input": 3, "layers": [{"kind": kind, "hidden": 4}], "head": {"out": 1}}
+    m = Model(desc, seed=1, batch=5)
+    base = {n: rng.integers(1, 40, p.shape) * 2 + 1 for n, p in m.params.items()}
+    xs = 4001 - 2 * rng.integers(0, 50, (5, 6, 3))
+    w = lambda s: [np.minimum(base["%s_l0" % n] * s, 32767) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    kind_at = lambda s: fast._kind(kind, int(xs.max()), m.h[0], m.c[0], *w(s))
+    lo, hi = 1, 2000                      # kind_at(lo) is F32, kind_at(hi) is F64
+    assert kind_at(lo) is fast.F32 and kind_at(hi) is fast.F64
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if kind_at(mid) is fast.F32 else (lo, mid)
+    s = lo + extra
+    for n, p in base.items():
+        m.params[n] = np.minimum(p * s, 32767)
+    return m, xs
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("extra", [0, 1])
+def test_float32_at_its_bound(kind, extra):
+    m, xs = at_the_bound(kind, extra)
+    check_equal(m, xs)
+    assert fast.last_kinds == [np.float32 if extra == 0 else np.float64]
 
 
 def test_the_returned_arrays_are_the_callers():

@@ -63,11 +63,9 @@ def q88_array(v, name, dims, lo=Q88_MIN, hi=Q88_MAX, what="a Q8.8 int"):
         bad_type(name, "a list, tuple or array of shape %s" % _shape_text(dims), v)
     if isinstance(v, np.ndarray) and v.dtype.kind in "iu" and v.ndim == len(dims) and all(
             d is None or d == n for d, n in zip(dims, v.shape)):
-        if v.size:
-            bad = (v < lo) | (v > hi)
-            if bad.any():
-                at = tuple(int(i) for i in np.argwhere(bad)[0])
-                raise ValueError("%s%s=%d is outside %s" % (name, _index(at), v[at], _range_text(lo, hi, what)))
+        if v.size and (v.min() < lo or v.max() > hi):       # (two passes, no temporaries)
+            at = tuple(int(i) for i in np.argwhere((v < lo) | (v > hi))[0])
+            raise ValueError("%s%s=%d is outside %s" % (name, _index(at), v[at], _range_text(lo, hi, what)))
         return v.astype(np.int64)
     u, depth = v, 0
     while isinstance(u, _SEQ) and len(u) and not (isinstance(u, np.ndarray) and u.ndim == 0):
