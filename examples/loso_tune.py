@@ -9,7 +9,8 @@
 # Frozen parameters take no master weights, gradients or optimizer state.
 #   host side:   python examples/loso_finetune.py   (pretrains for each held-out subject, runs
 #                this on the unix port under a heap cap, replays the fine-tuning in the mirror)
-#   on a board:  mpremote cp build/loso/s3/pretrained.bin build/loso/s3/*.rec : + run examples/loso_tune.py
+#   on a board:  mpremote cp build/loso/s3/pretrained.bin build/loso/s3/*.rec examples/motions_train.py : \
+#                + run examples/loso_tune.py
 import gc
 import time
 

@@ -145,7 +145,7 @@ def run(subjects=None, heap=HEAP, figures=None, progress=True, echo=False):
     subjects = subjects or w.subjects()
     rows = []
     for s in subjects:
-        r = subject(s, w, raw, consts, heap, echo=echo)
+        r = subject(s, w, raw, consts, heap, progress=progress, echo=echo)
         acc = r["accuracy"]
         say("subject %2d: %d pretraining sequences, fine-tuned on %d, tested on %d: before %.3f, head %.3f, "
             "layer %.3f; board == mirror %s (%.0f s)" % (s, r["n_pretrain"], r["n_mine"], r["n_test"],
@@ -158,12 +158,12 @@ def run(subjects=None, heap=HEAP, figures=None, progress=True, echo=False):
         from . import plots
         written.append(plots.bars(
             pathlib.Path(figures) / "loso.png",
-            "Leave one subject out: accuracy on the held-out subject's later recordings (board, Q8.8)",
+            "Leave one subject out: accuracy on the held-out subject's later sequences, Q8.8 on the board",
             [str(r["subject"]) for r in rows] + ["mean"],
             {"pretrained on the other 9": [r["accuracy"]["before"] for r in rows] + [means["before"]],
              "head fine-tuned on the board": [r["accuracy"]["head"] for r in rows] + [means["head"]],
              "recurrent layer fine-tuned on the board": [r["accuracy"]["layer"] for r in rows] + [means["layer"]]},
-            ylim=(0.5, 1.0)))
+            xlabel="held-out subject", ylim=(0.5, 1.0)))
         for p in written:
             say("    wrote %s" % paths.shown(p))
     return {"rows": rows, "means": means, "consts": consts, "figures": written}

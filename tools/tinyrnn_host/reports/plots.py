@@ -103,11 +103,12 @@ def histogram(path, title, panels, xlabel="|Q8.8 - float64| (LSB)"):
     return _save(fig, path)
 
 
-def bars(path, title, groups, series, ylabel="accuracy", ylim=None):
-    """Grouped bars: groups (the x labels), series {name: [value per group]}, one colour each."""
+def bars(path, title, groups, series, ylabel="accuracy", xlabel=None, ylim=None):
+    """Grouped bars: groups (the x labels), series {name: [value per group]}, one colour each;
+    the legend in a row below the axes, clear of the bars."""
     import numpy as np
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(groups), 3.6))
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(groups), 4.0))
     x = np.arange(len(groups))
     width = 0.8 / len(series)
     for i, (name, ys) in enumerate(series.items()):
@@ -116,7 +117,9 @@ def bars(path, title, groups, series, ylabel="accuracy", ylim=None):
     if ylim is not None:
         ax.set_ylim(*ylim)
     ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16 if xlabel else -0.08), ncol=len(series))
     return _save(fig, path)
