@@ -64,8 +64,22 @@ def test_board_time_and_memory_are_reported(one):
     assert one["runs"]["head"]["trainer_bytes"] < one["runs"]["layer"]["trainer_bytes"] / 2
 
 
+def readme_memory():
+    """The README's trainer bytes and live bytes for the head and the recurrent layer, and the cap."""
+    got = rf.find(r"the head's 10 epochs took \d+-\d+ ms of board time, its trainer (\d+) bytes, at most (\d+) "
+                  r"bytes live .*? the recurrent layer's took \d+-\d+ ms, its trainer (\d+) bytes, at most (\d+) "
+                  r"bytes live; both under the (\d+)-byte hard cap")
+    head_trainer, head_live, layer_trainer, layer_live, cap = (int(v) for v in got)
+    return {"head": (head_trainer, head_live), "layer": (layer_trainer, layer_live)}, cap
+
+
 def test_the_readme_row_is_this_run(one):
     assert rf.row(HEADER, str(FAST_SUBJECT)) == readme_row(one)
+    memory, cap = readme_memory()
+    assert cap == one["heap"]
+    for name, run in one["runs"].items():               # the same model for every subject: the same trainer
+        assert run["trainer_bytes"] == memory[name][0], name
+        assert max(run["heap_used"]) <= memory[name][1], name
 
 
 @pytest.mark.slow
@@ -79,6 +93,9 @@ def test_every_subject_and_the_readme_table():
         {HEADER: "mean", "fine-tuned on": "", "tested on": "", "before": "%.3f" % t["means"]["before"],
          "head fine-tuned": "%.3f" % t["means"]["head"],
          "recurrent layer fine-tuned": "%.3f" % t["means"]["layer"], "board == mirror": ""}]
+    memory, _ = readme_memory()
+    for name in ("head", "layer"):
+        assert max(max(r["runs"][name]["heap_used"]) for r in rows) == memory[name][1], name
     improved = loso.table_lines(t)[-2]
     assert improved.startswith("Improved: ") and improved in rf.text()
     for c in ("head", "layer"):                             # the issue's bar: some improve, the mean not worse

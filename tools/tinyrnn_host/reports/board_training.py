@@ -90,8 +90,8 @@ def train_on_board(files, consts, heap, echo=True, app=APP, collect=None):
     from ..board import mpunix
     src = (paths.examples() / app).read_text()
     # examples/ on the path: a board program may import motions_train's loop, as a board would from its flash
-    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=collect or [consts["OUT"]], echo=echo, timeout=1800,
-                          extra_dirs=[paths.examples()])
+    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=collect or [consts["OUT"]], echo=echo,
+                          timeout=1800, extra_dirs=[paths.examples()])
     return res, parse(res.stdout)
 
 

@@ -176,9 +176,9 @@ def table_lines(t):
              "| board == mirror |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         a = r["accuracy"]
-        lines.append("| %d | %d | %d | %.3f | %.3f | %.3f | %s |" % (r["subject"], r["n_mine"], r["n_test"], a["before"],
-                                                                     a["head"], a["layer"],
-                                                                     "yes" if agrees(r) else "NO"))
+        lines.append("| %d | %d | %d | %.3f | %.3f | %.3f | %s |"
+                     % (r["subject"], r["n_mine"], r["n_test"], a["before"], a["head"], a["layer"],
+                        "yes" if agrees(r) else "NO"))
     lines.append("| mean | | | %.3f | %.3f | %.3f | |" % (means["before"], means["head"], means["layer"]))
     better = {c: sum(r["accuracy"][c] > r["accuracy"]["before"] for r in rows) for c in ("head", "layer")}
     worse = {c: sum(r["accuracy"][c] < r["accuracy"]["before"] for r in rows) for c in ("head", "layer")}
