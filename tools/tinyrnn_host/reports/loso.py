@@ -62,8 +62,9 @@ def pretrain(w, raw, mask, progress=False):
     return desc, norm, params_q, saturated
 
 
-def parse(stdout, runs):
-    """The board's predictions per tag (BEFORE, HEAD, LAYER), and per run its losses, time, trainer bytes."""
+def parse(stdout):
+    """loso_tune.py's output: its predictions per tag (BEFORE, HEAD, LAYER: lowercased), its kernels,
+    and per run its per-epoch losses, board time, trainer bytes and live heap."""
     pred = {}
     for tag, y, k in re.findall(r"^([A-Z]+) \d+ (\d+) (\d+)$", stdout, re.M):
         pred.setdefault(tag.lower(), []).append(int(k))
@@ -98,14 +99,13 @@ def subject(s, w=None, raw=None, consts=None, heap=HEAP, build=None, progress=Fa
              consts["TEST"]: recordings.encode(raw[test], w.y[test], "class", w.classes)}
     for name, blob in files.items():
         (build / name).write_bytes(blob)
-    runs = [name for name, _ in consts["RUNS"]]
     res, _ = board_training.train_on_board(files, consts, heap, echo=echo, app=APP,
-                                               collect=[n + ".bin" for n in runs])
+                                           collect=[name + ".bin" for name, _ in consts["RUNS"]])
     f0 = weights_io.read(path)
     xs_mine = f0.norm.apply(raw[mine])
     xs_test = list(f0.norm.apply(raw[test]))
     y = w.y[test]
-    board = parse(res.stdout, runs)
+    board = parse(res.stdout)
     mirror_before = classify.argmax(classify.predict_q88(desc, f0.params, xs_test))
     out = {"subject": s, "n_pretrain": int(pre.sum()), "n_mine": int(mine.sum()), "n_test": int(test.sum()),
            "saturated": saturated, "kernels": board["kernels"], "heap": heap, "runs": {},
