@@ -59,7 +59,8 @@ examples: setup
 	$(MAKE) --no-print-directory examples-data
 
 # Real data (UEA JapaneseVowels, BasicMotions, the 8x8 digits row by row, city names): host-trained
-# and evaluated on the virtual board, trained on the board (unix port); the accuracy table and the
+# and evaluated on the virtual board, trained on the board (unix port); leave one subject out on
+# seglearn's smartwatch recordings, fine-tuned on the board; the accuracy tables and the
 # figures, into $(FIGURES) (build/img: the tracked README pictures in docs/img change only by `make figures`).
 FIGURES ?= build/img
 examples-data: setup

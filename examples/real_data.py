@@ -6,7 +6,9 @@ JapaneseVowels, BasicMotions and the 8x8 digits read row by row trained on the h
 on the (virtual) board over their whole test sets (examples/japanese_vowels.py,
 examples/basic_motions.py, examples/digits_rows.py), and BasicMotions and the digits trained from
 scratch on the board, the unix port with the viper kernels (examples/motions_on_board.py,
-examples/digits_on_board.py); city names learned and sampled on the board (examples/city_names.py).
+examples/digits_on_board.py); city names learned and sampled on the board (examples/city_names.py);
+leave one subject out on seglearn's smartwatch recordings, fine-tuned on the board
+(examples/loso_finetune.py).
 Exit code 1 if the board and the NumPy mirror disagree anywhere.
 """
 import argparse
@@ -18,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import basic_motions  # noqa: E402
 import digits_rows  # noqa: E402
 import japanese_vowels  # noqa: E402
-from tinyrnn_host.reports import board_training, classify_example, names_example  # noqa: E402
+from tinyrnn_host.reports import board_training, classify_example, loso, names_example  # noqa: E402
 
 
 def main(argv=None):
@@ -65,6 +67,11 @@ def main(argv=None):
     print()
     print("Sampled on the board at temperature %s, seed %d (the mirror's, character for character): %s"
           % (n["consts"]["TEMPERATURE"], n["consts"]["SAMPLE_SEED"], ", ".join('"%s"' % v for v in n["board_names"])))
+    t = loso.run(figures=a.figures, progress=progress)
+    ok &= all(loso.agrees(r) and r["kernels"] == "c" for r in t["rows"])
+    print()
+    for line in loso.table_lines(t):
+        print(line)
     return 0 if ok else 1
 
 

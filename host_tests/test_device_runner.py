@@ -36,6 +36,16 @@ def test_vm_reports_micropython_tracebacks():
         mpvm.run_vm("from tinyrnn import q88\nq88.div(1, 0)")
 
 
+def test_unix_port_reports_micropython_tracebacks():
+    # the unix port prints an uncaught exception's traceback on stdout and nothing on stderr
+    from tinyrnn_host.board import mpunix
+    import pytest
+    with pytest.raises(mpunix.MicroPythonError, match="ZeroDivisionError: q88.div: division by zero"):
+        mpunix.run_unix("from tinyrnn import q88\nq88.div(1, 0)")
+    res = mpunix.run_unix("x = [bytearray(4096) for _ in range(64)]", heap_bytes=65536, check=False)
+    assert res.returncode == 1 and res.memory_error and res.error.startswith("Traceback"), res.error
+
+
 SKIPPING = '''
 import harness
 

@@ -97,6 +97,7 @@ def test_pip_install_users_get_the_extras():
     assert any(r.startswith("torch") for r in extras["torch"])
     assert any(r.startswith("matplotlib") for r in extras["plots"])
     assert any(r.startswith("aeon") for r in extras["data"])
+    assert "seglearn==1.2.5" in extras["data"]
 
 
 def test_make_shell_activates_the_venv(copy):

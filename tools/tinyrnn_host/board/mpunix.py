@@ -159,7 +159,12 @@ def run_unix(script, heap_bytes=DEFAULT_HEAP, mpy=True, files=None, collect=(), 
                 proc.kill()
                 proc.wait()
         stdout = b"".join(chunks).decode("utf-8", "replace")
-        error = err.decode("utf-8", "replace") if proc.returncode else None
+        error = None
+        if proc.returncode:
+            # the unix port prints an uncaught exception's traceback on stdout, stderr stays empty
+            tb = stdout.rfind("Traceback")
+            error = err.decode("utf-8", "replace") or (stdout[tb:] if tb >= 0 else "") or (
+                "exit code %d" % proc.returncode)
         if proc.returncode == -9:
             error = "killed after %s s (time limit)\n%s" % (timeout, error or "")
         got = {}

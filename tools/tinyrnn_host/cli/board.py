@@ -192,7 +192,7 @@ def _run_unix(a, source, files):
     res = mpunix.run_unix(source, heap_bytes=a.heap, mpy=a.mpy, files=files, collect_tree=a.fs is not None,
                           echo=True, check=False, timeout=a.timeout)
     if res.returncode:            # its traceback (MemoryError past the cap) was printed above
-        if res.error:
+        if res.error and res.error not in res.stdout:       # stderr's own text, not echoed yet
             sys.stderr.write(res.error.rstrip("\n") + "\n")
         return 1, res.files
     print("[heap: ran under the %d-byte hard cap (unix port)]" % a.heap)

@@ -84,12 +84,14 @@ def parse(stdout):
             "heap_used": heap}
 
 
-def train_on_board(files, consts, heap, echo=True, app=APP):
+def train_on_board(files, consts, heap, echo=True, app=APP, collect=None):
+    """Run the board program `app` on the unix port with `files` in its flash; (result, parse(stdout)).
+    collect: the files it writes that come back (default: its OUT)."""
     from ..board import mpunix
     src = (paths.examples() / app).read_text()
     # examples/ on the path: a board program may import motions_train's loop, as a board would from its flash
-    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=[consts["OUT"]], echo=echo, timeout=1800,
-                          extra_dirs=[paths.examples()])
+    res = mpunix.run_unix(src, heap_bytes=heap, files=files, collect=collect or [consts["OUT"]], echo=echo,
+                          timeout=1800, extra_dirs=[paths.examples()])
     return res, parse(res.stdout)
 
 
@@ -103,15 +105,19 @@ def replay(weights_file, raw, y, raw_te, consts, progress=True):
     return losses, params, pred
 
 
-def mirror_fit(desc, consts, dataset, targets, progress=True):
-    """The board program's Trainer (cross-entropy, Adam at LR, SEED, EPOCHS, BATCH) in the mirror:
+def mirror_fit(desc, consts, dataset, targets, progress=True, train="all", params=None):
+    """The board program's Trainer (cross-entropy, Adam at LR, SEED, EPOCHS, BATCH, train=) in the
+    mirror, from the model Model(desc, seed=SEED) builds or from `params` (a weights file's):
     (per-epoch losses, final params)."""
     from ..mirror import optim as m_optim
     from ..mirror.model import Model
     from ..mirror.train import Trainer
-    model = Model(desc, seed=consts["SEED"])
+    if params is None:
+        model = Model(desc, seed=consts["SEED"])
+    else:
+        model = Model(desc, params={k: np.array(v, copy=True) for k, v in params.items()})
     trainer = Trainer(model, loss="ce", optimizer=m_optim.Adam(lr=consts["LR"]), targets=targets,
-                      seed=consts["SEED"])
+                      seed=consts["SEED"], train=train)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -4,6 +4,7 @@
     plots.confusion("jv_confusion.png", "JapaneseVowels, Q8.8 on the board", matrix, classes)
     plots.forecast("sine.png", truth, {"float64": yf, "Q8.8": yq})
     plots.histogram("quant_error.png", "title", {"gru": {"hidden 16": errors_lsb, ...}, ...})
+    plots.bars("loso.png", "title", ["1", "2", "mean"], {"before": [...], "after": [...]})
 
 Each function writes one file and returns its path. matplotlib is a host-only dependency
 (requirements-dev.txt; the `plots` extra of the host package): imported here, when a
@@ -99,4 +100,26 @@ def histogram(path, title, panels, xlabel="|Q8.8 - float64| (LSB)"):
         ax.legend(fontsize=8)
     axes[0][0].set_ylabel("outputs")
     fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def bars(path, title, groups, series, ylabel="accuracy", xlabel=None, ylim=None):
+    """Grouped bars: groups (the x labels), series {name: [value per group]}, one colour each;
+    the legend in a row below the axes, clear of the bars."""
+    import numpy as np
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * len(groups), 4.0))
+    x = np.arange(len(groups))
+    width = 0.8 / len(series)
+    for i, (name, ys) in enumerate(series.items()):
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, ys, width, label=name)
+    ax.set_xticks(x, groups)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16 if xlabel else -0.08), ncol=len(series))
     return _save(fig, path)
