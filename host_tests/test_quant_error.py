@@ -41,5 +41,7 @@ def test_error_measure_detects_a_wrong_model(monkeypatch):
         n = tanh(cells.rnd(x @ w_ih[2 * H:].T + (b_ih[2 * H:] << 8) + r * hn))
         return cells.rnd(z * n + (256 - z) * h)
     monkeypatch.setattr(cells, "gru_step", swapped_gru)
+    from tinyrnn_host.mirror import fast                  # Model.run: the step-by-step path (cells.py)
+    monkeypatch.setattr(fast, "exact", lambda spec: False)
     mx, _ = quant_error.measure("gru", 16, 1)
     assert mx > 10
