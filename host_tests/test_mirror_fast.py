@@ -85,7 +85,7 @@ def at_the_bound(kind, extra):
     base = {n: rng.integers(1, 40, p.shape) * 2 + 1 for n, p in m.params.items()}
     xs = 4001 - 2 * rng.integers(0, 50, (5, 6, 3))
     w = lambda s: [np.minimum(base["%s_l0" % n] * s, 32767) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    kind_at = lambda s: fast._kind(kind, int(xs.max()), m.h[0], m.c[0], *w(s))
+    kind_at = lambda s: fast._kind(kind, int(xs.max()), m.h[0], *w(s))
     lo, hi = 1, 2000                      # kind_at(lo) is F32, kind_at(hi) is F64
     assert kind_at(lo) is fast.F32 and kind_at(hi) is fast.F64
     while hi - lo > 1:

@@ -93,7 +93,7 @@ def _weights(k, w_ih, w_hh, bias, blocks):
     I, H = w_ih.shape[1], w_hh.shape[1]
     rows = []
     for ih, hh in blocks:
-        n = len(range(*(ih or hh).indices((w_ih if ih else w_hh).shape[0])))
+        n = (w_ih[ih] if ih is not None else w_hh[hh]).shape[0]
         r = np.zeros((n, I + H + 1))
         if ih is not None:
             r[:, :I] = w_ih[ih] / 256.0
@@ -123,9 +123,10 @@ def _bound(w, m):
     return np.abs(w) @ m / 256.0
 
 
-def _kind(kind, mx, h, c, w_ih, w_hh, b_ih, b_hh):
+def _kind(kind, mx, h, w_ih, w_hh, b_ih, b_hh):
     """F32 when every sum of this layer's run is within float32's bound (module docstring),
-    else F64. mx: the layer input's largest |value|; h, c: the starting state."""
+    else F64. mx: the layer input's largest |value|; h: the starting state (an LSTM's c
+    enters only products bounded without it)."""
     H = w_hh.shape[1]
     mh = max(int(np.abs(h).max(initial=0)), 256)
     ends = _SIG_END + 1
@@ -254,7 +255,7 @@ def run(model, xs):
             y = x = dense(x, w, b, act_name)
         else:
             w = [p["%s_l%d" % (n, l)] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-            k = _kind(kind, int(np.abs(x).max(initial=0)), model.h[l], model.c[l], *w)
+            k = _kind(kind, int(np.abs(x).max(initial=0)), model.h[l], *w)
             last_kinds.append(k.dtype)
             x = x.astype(k.dtype)
             if kind == "lstm":
