@@ -90,6 +90,25 @@ def test_identity_filesystem_and_resets(board, tmp_path):
     assert code == 0 and (tmp_path / "back.bin").read_bytes() == (tmp_path / "blob.bin").read_bytes(), out
 
 
+def test_its_block_device_reads_files_without_allocating(board, tmp_path):
+    # machine.RAMDisk is C, as a board's flash driver is: a file read through littlefs allocates
+    # nothing (a block device in Python leaves garbage per block read, between the code objects
+    # of every .mpy import: a more fragmented heap than a board's); a read past its end is EIO
+    b, port = board
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 40)
+    code, out = mpremote(port, "cp", str(tmp_path / "blob.bin"), ":blob.bin")
+    assert code == 0, out
+    code, out = mpremote(port, "exec", "import machine, micropython\n"
+                         "f = open('blob.bin', 'rb')\nbuf = bytearray(5000)\nmicropython.heap_lock()\n"
+                         "try:\n    n = f.readinto(buf)\nfinally:\n    micropython.heap_unlock()\n"
+                         "print('LOCKED', n, buf == bytes(range(256)) * 19 + bytes(range(136)))\n"
+                         "d = machine.RAMDisk(0x20000000, 512, 2048)\n"
+                         "try:\n    d.readblocks(2047, bytearray(1024))\nexcept OSError as e:\n    print('PAST', e.errno)\n"
+                         "print('SIZE', d.ioctl(4, 0), d.ioctl(5, 0))\n")
+    assert code == 0, out
+    assert "LOCKED 5000 True" in out and "PAST 5" in out and "SIZE 2048 512" in out, out
+
+
 def test_deploy_gives_it_native_code_matched_to_its_mpy(board, tmp_path):
     """_mpy 6918 is mpy 6.3 with arch 6, armv7em: MicroPython's persistentcode.h gives that to
     every Thumb-2 firmware without an FPU, the Cortex-M3's included (it loads armv6m..armv7em).

@@ -18,8 +18,8 @@ pinned wheel (requirements-dev.txt); where it is missing, one line says so, and
 under CI=true that is a failure.
 qemu, the Cortex-M3 board (board/qemu: MicroPython v1.28.0 firmware for mps2-an385 under
 qemu-system-arm, 32-bit words, viper as armv7m code, MICROPY_HEAP_SIZE=--heap a hard cap): the
-library is deployed as armv7m .mpy and each file `mpremote run` as on a board with --port; the
-training files that do not fit 64 KB yet run on a qemu.LARGE_HEAP (256 KB) firmware (said in the output).
+library is deployed as armv7m .mpy and each file `mpremote run` as on a board with --port, every
+file under the same heap, training included.
 "all" (the default) runs wasm, unix and qemu; "both" wasm and unix.
 With --port, the same files go through the real `mpremote`: lib/tinyrnn (as
 .mpy matched to the board by board/deploy.py, or as .py with --source),
@@ -179,14 +179,6 @@ def run_on_board(path, board, label="board", script=None):
     return passed, failed
 
 
-# Device tests that do not fit the 64 KB heap of the Cortex-M3 firmware yet (training: issue 16
-# brings it under 64 KB); they run on the firmware built with qemu.LARGE_HEAP, and the output says so.
-# test_model_big: on the 64 KB Cortex-M3 firmware, with the library as .mpy and the C kernels' code in the
-# heap, a GRU 8-32-1's one 8,130-byte weights block finds no hole (measured: MemoryError in Model()).
-QEMU_LARGE_HEAP_TESTS = ("test_kernels_train", "test_train", "test_train_errors", "test_train_locked", "test_train_fresh",
-                         "test_train_atomic", "test_model_big")
-
-
 def with_kernels_line(path, out_dir):
     """A copy of the test file that also prints tinyrnn.KERNELS at its end (after its tests passed)."""
     script = pathlib.Path(out_dir) / path.name
@@ -198,45 +190,38 @@ def run_on_qemu(files, heap, source, timeout):
     """The files on the Cortex-M3 board (board/qemu) through the real mpremote: the library
     deployed as a deploy gives it (.mpy, viper modules native for the arch its _mpy names), the
     test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh heap after the
-    soft reset); those in QEMU_LARGE_HEAP_TESTS on the qemu.LARGE_HEAP firmware. (passed, failed, kernels)."""
+    soft reset), all under the firmware's `heap`-byte heap. (passed, failed, kernels)."""
     from . import qemu
-    large = [f for f in files if f.stem in QEMU_LARGE_HEAP_TESTS] if heap < qemu.LARGE_HEAP else []
-    groups = [(heap, [f for f in files if f not in large]), (qemu.LARGE_HEAP, large)]
     total_p = total_f = 0
     KERNELS_SEEN.clear()
-    for fw_heap, group in groups:
-        if not group:
-            continue
-        try:
-            board_ = qemu.QemuBoard(fw_heap, time_limit=3600, announce=print)
-            port = board_.start()
-        except qemu.QemuBoardError as e:
-            print("FAIL runtime qemu: %s" % e)
-            return total_p, total_f + len(group), "not run"
-        try:
-            print("== runtime qemu: the Cortex-M3 board (QEMU %s, pid %d) on %s, firmware %s"
-                  % (qemu.board.MACHINE, board_.pid, port, paths.shown(board_.elf)))
-            install_on_board(port, source=source)
-            board = device.Board(port, timeout=timeout)
-            head = board.exec(HEADER, timeout=60)
-            print(head.strip())
-            build = re.search(r"_build='([^']*)'", head)
-            print("firmware: sys.implementation._build=%s, MICROPY_HEAP_SIZE=%d (a hard cap)%s; lib as %s"
-                  % (build.group(1) if build else "?", fw_heap,
-                     "" if fw_heap == heap else " -- the training tests do not fit %d bytes on this firmware "
-                     "yet (issue 16): run on a %d-byte heap for now" % (heap, fw_heap),
-                     ".py source" if source else ".mpy (viper modules native, for the arch _mpy names)"))
-            with tempfile.TemporaryDirectory(prefix="qemu-tests-") as tmp:
-                for path in group:
-                    print("== %s [qemu, %d-byte heap]" % (path.name, fw_heap))
-                    p, f = run_on_board(path, board, "qemu %dK" % (fw_heap // 1024), with_kernels_line(path, tmp))
-                    total_p += p
-                    total_f += f
-        except device.DeviceError as e:
-            print("FAIL runtime qemu: %s" % e)
-            total_f += 1
-        finally:
-            board_.stop()
+    try:
+        board_ = qemu.QemuBoard(heap, time_limit=3600, announce=print)
+        port = board_.start()
+    except qemu.QemuBoardError as e:
+        print("FAIL runtime qemu: %s" % e)
+        return total_p, total_f + len(files), "not run"
+    try:
+        print("== runtime qemu: the Cortex-M3 board (QEMU %s, pid %d) on %s, firmware %s"
+              % (qemu.board.MACHINE, board_.pid, port, paths.shown(board_.elf)))
+        install_on_board(port, source=source)
+        board = device.Board(port, timeout=timeout)
+        head = board.exec(HEADER, timeout=60)
+        print(head.strip())
+        build = re.search(r"_build='([^']*)'", head)
+        print("firmware: sys.implementation._build=%s, MICROPY_HEAP_SIZE=%d (a hard cap); lib as %s"
+              % (build.group(1) if build else "?", heap,
+                 ".py source" if source else ".mpy (viper modules native, for the arch _mpy names)"))
+        with tempfile.TemporaryDirectory(prefix="qemu-tests-") as tmp:
+            for path in files:
+                print("== %s [qemu, %d-byte heap]" % (path.name, heap))
+                p, f = run_on_board(path, board, "qemu %dK" % (heap // 1024), with_kernels_line(path, tmp))
+                total_p += p
+                total_f += f
+    except device.DeviceError as e:
+        print("FAIL runtime qemu: %s" % e)
+        total_f += 1
+    finally:
+        board_.stop()
     return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
 
 

@@ -115,7 +115,7 @@ def measure_qemu(models=QEMU_MODELS, training=QEMU_TRAINING, spin=0):
     library deployed as .mpy: rows as measure_unix's, whose microseconds are instructions / 1000.
     spin: turns of an empty loop first (moves where the measurements fall against the guest
     clock's ticks, as the host's I/O does; the figures must not move). The 256 KB firmware:
-    the training update does not fit 64 KB yet (issue 16)."""
+    a GRU 8-32-1 trainer with Adam (about 68 KB of buffers) cannot fit 64 KB."""
     from ..board import qemu
     with qemu.Session(qemu.LARGE_HEAP) as s:
         s.install_lib()

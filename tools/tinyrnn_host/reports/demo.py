@@ -125,8 +125,9 @@ def replay_training():
 
 def main(port=None, heap=131072, runtime="wasm"):
     """`tinyrnn demo`: on the board at `port`, or a virtual board with `heap` bytes (runtime
-    'wasm', or 'qemu': the Cortex-M3 firmware under QEMU, heap None: qemu.LARGE_HEAP, as training
-    does not fit its 64 KB yet, issue 16); exit code."""
+    'wasm', or 'qemu': the Cortex-M3 firmware under QEMU, heap None: qemu.LARGE_HEAP: the demo's
+    board program, with the weights module, its data as lists and the C kernels' native code as
+    .mpy in the heap, does not fit 64 KB (measured: MemoryError loading the model's kernels); exit code."""
     build = paths.build_dir() / "demo"
     if port:
         try:

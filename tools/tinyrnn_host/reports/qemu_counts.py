@@ -2,8 +2,8 @@
 
     tinyrnn bench --runtime qemu
 
-Starts the QEMU board (board/qemu) with a qemu.LARGE_HEAP firmware (training GRU
-8-32-1 does not fit 64 KB yet), deploys the library as armv7m .mpy (the C kernels
+Starts the QEMU board (board/qemu) with a qemu.LARGE_HEAP firmware (a GRU
+8-32-1 trainer cannot fit 64 KB: about 68 KB of Adam buffers), deploys the library as armv7m .mpy (the C kernels
 as armv7m _c.mpy) and runs _count_board.py there: instructions per inference step
 (GRU 2-3-1, GRU 8-32-1) with the C and viper kernels, a bare viper multiply-
 accumulate loop over the same MACs, and a training update (BPTT over 8 steps,

@@ -9,7 +9,8 @@ that UART one byte per turn of its main loop (about 600 bytes/s, 30 s for a 20 K
 cp`), while semihosting input comes from a FIFO (the same copy: under 5 s). The machine is
 QEMU's mps2-an385 (Cortex-M3, `sys.implementation._mpy` 6918: mpy 6.3, arch armv7m); the
 firmware's heap is MICROPY_HEAP_SIZE (a hard cap, as on a board). On every reset the frozen
-_boot.py mounts littlefs2 at / on a 1 MB RAM disk outside the heap (so `mpremote cp`, `fs` and
+_boot.py mounts littlefs2 at / on a 1 MB RAM disk outside the heap (machine.RAMDisk: a block
+device in C, as a board's flash driver is, whose reads leave no garbage in the heap; so `mpremote cp`, `fs` and
 `weights.save` work; the files survive soft resets and machine.reset(), and a new QEMU starts
 blank, as a board with freshly erased flash), mounts a ROMFS image at /rom when `romfs` was
 given (QEMU loads it at ROMFS_ADDR) and sets sys.path to ['', '.frozen', ('/rom', '/rom/lib',)

@@ -2,35 +2,11 @@
 # board's _boot.py does: a littlefs2 filesystem at / on a RAM disk outside the heap (it
 # survives soft resets; a new QEMU starts it blank), the ROMFS image QEMU loaded at
 # 0x21000000 (if any) at /rom, then sys.path as on a board with ROMFS.
-import sys, vfs, uctypes
-
-
-class _RAMDisk:
-    # A block device over memory outside the MicroPython heap (QEMU's SSRAM2/3).
-    def __init__(self, addr, block_size, blocks):
-        self.mem = memoryview(uctypes.bytearray_at(addr, block_size * blocks))
-        self.bs = block_size
-        self.n = blocks
-
-    def readblocks(self, block, buf, off=0):
-        a = block * self.bs + off
-        buf[:] = self.mem[a:a + len(buf)]
-
-    def writeblocks(self, block, buf, off=0):
-        a = block * self.bs + off
-        self.mem[a:a + len(buf)] = buf
-
-    def ioctl(self, op, arg):
-        if op == 4:
-            return self.n
-        if op == 5:
-            return self.bs
-        if op == 6:
-            return 0
+import machine, sys, vfs, uctypes
 
 
 def _mount():
-    bdev = _RAMDisk(0x20000000, 512, 2048)          # 1 MB
+    bdev = machine.RAMDisk(0x20000000, 512, 2048)   # 1 MB; C, allocation-free, as a board's flash driver
     try:
         vfs.mount(vfs.VfsLfs2(bdev, progsize=32, readsize=32, lookahead=32), "/")
     except OSError:
@@ -47,4 +23,4 @@ def _mount():
 _mount()
 import os
 os.chdir("/")
-del _mount, _RAMDisk, os, sys, vfs, uctypes
+del _mount, machine, os, sys, vfs, uctypes
