@@ -13,6 +13,7 @@ import pytest
 from tinyrnn_host.reports import budget, memory
 
 import needs
+import readme_figures as rf
 import test_budget as tb
 
 pytestmark = pytest.mark.slow
@@ -26,24 +27,34 @@ def board():
         yield s
 
 
-def trains_tiny(board, heap):
+def trains_tiny(board, heap, library):
+    """Runs examples/gru_tiny_train.py; checks it trained, and the README's row of `make sizes`'
+    board table (this heap, this library) against what the board printed, import cost included."""
     out, code = board.run(memory.tiny_program(), files={"tiny.rec": memory.tiny_data()})
     assert code == 0 and "RESULT GRU 2-8-1 trained on the board: 3 epochs" in out, out
     losses = [int(v) for v in re.search(r"^LOSSES (.*)$", out, re.M).group(1).split()]
     assert len(losses) == 3 and losses[-1] < losses[0], losses
     used = [int(v) for v in re.findall(r"^HEAP \w+ (\d+) used", out, re.M)]
     assert max(used) < heap
+    cost = int(re.search(r"^IMPORT (\d+)", board.run(memory.IMPORT)[0], re.M).group(1))
+    row = [r for r in rf.table("peak heap in use") if r["library"] == library and r["heap"] == "%d KB" % (heap // 1024)]
+    assert len(row) == 1, row
+    said = row[0]
+    assert rf.number(said["peak heap in use"].split()[0]) == max(used), (said, out)
+    assert rf.number(said["`from tinyrnn.train import Trainer`"].split()[0]) == cost, said
+    assert said["GRU 2-8-1 Adam training"] == "runs, loss %d -> %d" % (losses[0], losses[-1]), said
+    return cost
 
 
 def test_gru_281_adam_trains_from_a_recordings_file_in_32_kb_frozen(board):
-    trains_tiny(board, HEAP)
+    trains_tiny(board, HEAP, "frozen (manifest.py)")
 
 
 def test_gru_281_adam_trains_from_a_recordings_file_in_64_kb_as_mpy_files():
     # the library as a deploy gives it (.mpy files in /lib, loaded into the heap), 64 KB
     needs.qemu_toolchain()
     with memory.Session(65536, "mpy") as s:
-        trains_tiny(s, 65536)
+        trains_tiny(s, 65536, ".mpy files in /lib")
 
 
 def test_importing_the_trainer_costs_at_most_4_kb_frozen(board):
