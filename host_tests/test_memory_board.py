@@ -36,7 +36,7 @@ def trains_tiny(board, heap, library):
     assert len(losses) == 3 and losses[-1] < losses[0], losses
     used = [int(v) for v in re.findall(r"^HEAP \w+ (\d+) used", out, re.M)]
     assert max(used) < heap
-    cost = int(re.search(r"^IMPORT (\d+)", board.run(memory.IMPORT)[0], re.M).group(1))
+    cost = memory.import_cost(board, "trainer")
     row = [r for r in rf.table("peak heap in use") if r["library"] == library and r["heap"] == "%d KB" % (heap // 1024)]
     assert len(row) == 1, row
     said = row[0]
@@ -58,10 +58,8 @@ def test_gru_281_adam_trains_from_a_recordings_file_in_64_kb_as_mpy_files():
 
 
 def test_importing_the_trainer_costs_at_most_4_kb_frozen(board):
-    out, _ = board.run("import gc\ngc.collect()\na = gc.mem_alloc()\nfrom tinyrnn.train import Trainer\n"
-                       "gc.collect()\nprint('IMPORT', gc.mem_alloc() - a)\n")
-    cost = int(re.search(r"^IMPORT (\d+)", out, re.M).group(1))
-    assert 0 < cost <= 4096, out
+    cost = memory.import_cost(board, "trainer")
+    assert 0 < cost <= 4096, cost
 
 
 def test_budget_error_before_allocating_on_the_32_bit_board(board):
@@ -81,3 +79,18 @@ def test_host_estimate_within_its_margin_on_the_32_bit_board(board):
     cases = [c for c in tb.CASES if c[0]["layers"][0]["hidden"] <= 12]
     got = tb.measured(lambda script, files: type("R", (), {"stdout": board.run(script, files)[0]}), cases)
     print("\n".join(tb.check_margin(got, cases, 4)))
+
+
+@pytest.mark.parametrize("mode", ["mpy", "frozen"])
+def test_the_readme_figures_table_on_the_32_bit_board(mode):
+    # `tinyrnn sizes --board`'s second table: the README's column for this way of holding the
+    # library, held against the board (imports, GRU 2-8-1 training, the largest GRU: H trains
+    # and H + 1 does not)
+    needs.qemu_toolchain()
+    said = {r["program"]: r[memory.MODE_NAMES[mode]] for r in rf.table("unix port, .mpy")}
+    with memory.Session(65536, mode) as s:
+        got = memory.column(s, ["import Model", "import Trainer", "GRU 2-8-1 Adam", "GRU 8-32-4 Adam"])
+        for row, v in got.items():
+            assert said[memory.label(row)] == memory.cell(v), (row, v)
+        h = int(said[memory.label("largest GRU")])
+        assert memory.trains(s, "gru", h) and not memory.trains(s, "gru", h + 1), h

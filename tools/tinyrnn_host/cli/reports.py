@@ -44,7 +44,8 @@ def add(sub):
                 "The size report; with --model, the heap a Trainer will take on a board (32- and 64-bit),\n"
                 "the figure the board's Trainer checks before it allocates (reports/budget.py).")
     p.add_argument("--board", action="store_true",
-                   help="the memory table on the Cortex-M3 firmware under QEMU: lib as .mpy, ROMFS, frozen")
+                   help="the memory tables on the Cortex-M3 firmware under QEMU (lib as .mpy, ROMFS, frozen) and "
+                        "the unix port: imports, inference, training, the largest models that train in 64 KB")
     p.add_argument("--model", metavar="DESC", help="a model description (JSON): print its Trainer's heap estimate")
     p.add_argument("--optimizer", choices=["sgd", "momentum", "rmsprop", "adam"], default="adam",
                    help="with --model (default adam)")
@@ -83,6 +84,8 @@ def sizes(a):
     if a.board:
         from ..reports import memory
         memory.report()
+        print()
+        memory.figures()
         return 0
     if a.model is not None:
         from ..reports import budget
