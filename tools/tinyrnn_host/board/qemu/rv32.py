@@ -5,6 +5,7 @@ qemu-system-riscv32, with lib/tinyrnn frozen in, the viper modules as rv32imc na
     with Rv32Board() as b:                         # QEMU on pipes, the raw REPL (Ctrl-A) on its UART
         out = b.run("import tinyrnn\\nprint(tinyrnn.KERNELS)")
     out = run_rv32(script_text, timeout=120)       # one script, one QEMU
+    b.mount_files({"tinyrnn/_viper.mpy": b"..."})  # files in RAM, a VFS at /dep ahead of the frozen ones
 
 The build, as Debian's gcc-riscv64-unknown-elf (GCC 12) + picolibc-riscv64-unknown-elf need it:
     make -C ports/qemu BOARD=VIRT_RV32 RV32_ARCH=rv32imac AFLAGS="-mabi=ilp32 -march=rv32imac_zicsr"
@@ -31,7 +32,7 @@ from . import build
 
 BOARD = "VIRT_RV32"
 MPY = 6 | (3 << 8) | (11 << 10) | (1 << 16)   # 77574: mpy 6.3, rv32imc, arch flags Zba (what the port can emit)
-HEAP = 262144
+HEAP = 1 << 20                                 # of the virt machine's 2 MB RAM: room for a deployed library in RAM (mount_files)
 RECIPE = 1                                     # bump when how this firmware is built changes
 TOOLS = ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")
 APT_PACKAGES = ("gcc-riscv64-unknown-elf", "picolibc-riscv64-unknown-elf", "qemu-system-misc")
@@ -185,6 +186,61 @@ class Rv32Board:
         self._expect(b">", 30)
         return Result(out.decode(errors="replace").replace("\r\n", "\n"),
                       err.decode(errors="replace").replace("\r\n", "\n"))
+
+    def mount_files(self, files, at="/dep", chunk=6000):
+        """files {path: bytes} into the board's RAM, in a read-only VFS (a Python class) mounted at
+        `at` and put first on sys.path, so `import` finds them before the frozen modules (as a
+        deploy's /lib on a board's flash)."""
+        self.run(MOUNT_SCRIPT)
+        for path, data in sorted(files.items()):
+            for i in range(0, max(len(data), 1), chunk):
+                res = self.run("_dep_put(%r, %r)\n" % (path, bytes(data[i:i + chunk])))
+                if res.stderr:
+                    raise Rv32Error("storing %s on the board: %s" % (path, res.stderr))
+        res = self.run("_dep_mount(%r)\n" % at)
+        if res.stderr:
+            raise Rv32Error("mounting %s: %s" % (at, res.stderr))
+
+
+MOUNT_SCRIPT = r"""
+import io, sys, vfs
+_DEP = {}
+def _dep_put(path, data):
+    _DEP[path] = _DEP.get(path, b'') + data
+class _DepFile(io.IOBase):
+    def __init__(self, data):
+        self.data = data
+        self.at = 0
+    def ioctl(self, req, arg):
+        return 0
+    def readinto(self, buf):
+        n = min(len(buf), len(self.data) - self.at)
+        buf[:n] = self.data[self.at:self.at + n]
+        self.at += n
+        return n
+class _DepFS:
+    def mount(self, readonly, mkfs):
+        pass
+    def umount(self):
+        pass
+    def chdir(self, path):
+        pass
+    def stat(self, path):
+        path = path.strip('/')
+        if path in _DEP:
+            return (0x8000, 0, 0, 0, 0, 0, len(_DEP[path]), 0, 0, 0)
+        if path == '' or any(p.startswith(path + '/') for p in _DEP):
+            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        raise OSError(2)
+    def open(self, path, mode):
+        path = path.strip('/')
+        if path not in _DEP or 'w' in mode:
+            raise OSError(2)
+        return _DepFile(_DEP[path])
+def _dep_mount(at):
+    vfs.mount(_DepFS(), at)
+    sys.path.insert(0, at)
+"""
 
 
 def run_rv32(script, timeout=300, elf=None, cpu=CPU):
