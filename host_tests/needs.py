@@ -48,3 +48,18 @@ def qemu_toolchain():
         build.source_dir()
     except build.FirmwareError as e:
         pytest.fail(str(e), pytrace=False)
+
+
+def rv32_toolchain():
+    """riscv64-unknown-elf-gcc + picolibc for rv32imac/ilp32 and qemu-system-riscv32 (`.ci/run`
+    installs them: gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc) and the
+    MicroPython v1.28.0 source (../shared or $MICROPY_SRC)."""
+    from tinyrnn_host.board.qemu import build, rv32
+    missing = rv32.missing_tools()
+    if missing:
+        pytest.fail("%s missing: `%s` (a missing pinned dependency fails, it does not skip)"
+                    % (", ".join(missing), rv32.apt_line()), pytrace=False)
+    try:
+        build.source_dir()
+    except build.FirmwareError as e:
+        pytest.fail(str(e), pytrace=False)

@@ -20,6 +20,15 @@ def mpy_value(major, sub, arch):
     return major | sub << 8 | ARCH_NUMBERS.get(arch, 0) << 10
 
 
+def test_arch_flags_are_not_the_arch():
+    """QEMU's VIRT_RV32 reports 77574: 6.3, rv32imc, arch flags 1 (Zba); a deploy gives it plain
+    -march=rv32imc code (no -march-flags: an ESP32-C3/C6 has no Zba), which it loads."""
+    v = mpycompile.decode_mpy(77574)
+    assert (v.major, v.sub, v.arch_name, v.arch_flags) == (6, 3, "rv32imc", 1)
+    assert mpycompile.native_arch(mpycompile.default_compiler(), v) == "rv32imc"
+    assert mpycompile.loads_arch(v.arch_name, "rv32imc")
+
+
 @pytest.mark.parametrize("arch", sorted(ARCH_NUMBERS))
 def test_arch_from_the_boards_mpy_bits(arch):
     value = mpy_value(6, 3, arch)

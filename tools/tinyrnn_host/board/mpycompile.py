@@ -34,13 +34,15 @@ MPY_RELEASES = {6: "1.19 and later (v6.1: 1.20-1.21, v6.2: 1.22, v6.3: 1.23+)", 
 
 class MpyVersion:
     """sys.implementation._mpy decoded: low byte the .mpy version, bits 8-9 the
-    sub-version (before v6: the bytecode feature flags), bits 10+ the native arch."""
+    sub-version (before v6: the bytecode feature flags), bits 10-15 the native arch, bits 16+
+    the arch flags (RV32: 1 = Zba, which the VIRT_RV32 firmware reports: 77574)."""
 
     def __init__(self, value):
         self.value = value
         self.major = value & 0xFF
         self.sub = (value >> 8) & 3
-        self.arch = value >> 10
+        self.arch = (value >> 10) & 0x3F
+        self.arch_flags = value >> 16
 
     @property
     def arch_name(self):
