@@ -40,25 +40,24 @@ def qemu_toolchain():
     """arm-none-eabi-gcc + newlib and qemu-system-arm (`make setup` prints the apt-get line;
     .ci/run installs them) and the MicroPython v1.28.0 source (../shared or $MICROPY_SRC)."""
     from tinyrnn_host.board.qemu import build
-    missing = build.missing_tools()
-    if missing:
-        pytest.fail("%s missing: `%s` (a missing pinned dependency fails, it does not skip)"
-                    % (", ".join(missing), build.apt_line()), pytrace=False)
-    try:
-        build.source_dir()
-    except build.FirmwareError as e:
-        pytest.fail(str(e), pytrace=False)
+    _toolchain(build)
 
 
 def rv32_toolchain():
     """riscv64-unknown-elf-gcc + picolibc for rv32imac/ilp32 and qemu-system-riscv32 (`.ci/run`
     installs them: gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc) and the
     MicroPython v1.28.0 source (../shared or $MICROPY_SRC)."""
-    from tinyrnn_host.board.qemu import build, rv32
-    missing = rv32.missing_tools()
+    from tinyrnn_host.board.qemu import rv32
+    _toolchain(rv32)
+
+
+def _toolchain(board):
+    # board: a module with missing_tools() and apt_line()
+    from tinyrnn_host.board.qemu import build
+    missing = board.missing_tools()
     if missing:
         pytest.fail("%s missing: `%s` (a missing pinned dependency fails, it does not skip)"
-                    % (", ".join(missing), rv32.apt_line()), pytrace=False)
+                    % (", ".join(missing), board.apt_line()), pytrace=False)
     try:
         build.source_dir()
     except build.FirmwareError as e:

@@ -232,6 +232,14 @@ def firmware(heap_bytes=DEFAULT_HEAP, frozen=(), depends=(), extra_cflags=(), bo
     port = port_copy(src)
     gcc = _tool_version(TOOLCHAIN["arm"][0])
     key = _digest([RECIPE, RELEASE, src.name, port.name, board, heap_bytes, manifest, extra_cflags, gcc], deps)
+    cflags = ["-DMICROPY_VFS_LFS2=1"] + extra_cflags
+    return make_firmware(src, port, board, heap_bytes, key, manifest,
+                         ["MICROPY_VFS_LFS2=1", "CFLAGS_EXTRA=" + " ".join(cflags)], announce)
+
+
+def make_firmware(src, port, board, heap_bytes, key, manifest, make_args, announce=None):
+    """build/qemu/fw-<board>-<heap>k-<key>/firmware.elf: `make -C port` with `manifest` (text)
+    frozen and `make_args`, unless that folder already holds it (key: a digest of every input)."""
     out = paths.build_dir() / "qemu" / ("fw-%s-%dk-%s" % (board, heap_bytes // 1024, key))
     elf = out / "firmware.elf"
     if elf.is_file():
@@ -243,7 +251,6 @@ def firmware(heap_bytes=DEFAULT_HEAP, frozen=(), depends=(), extra_cflags=(), bo
     if announce:
         announce("qemu: building the %s firmware, heap %d bytes (about a minute; log: %s)"
                  % (board, heap_bytes, paths.shown(log)))
-    cflags = ["-DMICROPY_VFS_LFS2=1"] + extra_cflags
     # The build insists on micropython-lib (absent from the subset); the manifests here need none of it.
     mpylib = out / "no-micropython-lib"
     mpylib.mkdir()
@@ -254,7 +261,7 @@ def firmware(heap_bytes=DEFAULT_HEAP, frozen=(), depends=(), extra_cflags=(), bo
                SOURCE_DATE_EPOCH=str(int((src / "py" / "mpconfig.h").stat().st_mtime)))
     _run(["make", "-C", port, "-j", _jobs(), "BOARD=" + board, "BUILD=" + str(out / "build"),
           "FROZEN_MANIFEST=" + str(out / "manifest.py"), "MICROPY_HEAP_SIZE=%d" % heap_bytes,
-          "MICROPY_VFS_LFS2=1", "MPY_LIB_DIR=" + str(mpylib), "CFLAGS_EXTRA=" + " ".join(cflags)], log, env)
+          "MPY_LIB_DIR=" + str(mpylib), *make_args], log, env)
     shutil.copy2(out / "build" / "firmware.elf", out / "firmware.tmp")
     os.replace(out / "firmware.tmp", elf)
     return elf

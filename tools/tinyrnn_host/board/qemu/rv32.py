@@ -19,8 +19,6 @@ have no Zba, and Zba code (sh2add) raises an illegal instruction on a CPU withou
 code is what mpy-cross gives a deploy to an ESP32-C3, and QEMU runs a CPU without Zba/Zbb/Zbc/Zbs
 (CPU below) to prove it.
 """
-import hashlib
-import os
 import pathlib
 import shutil
 import subprocess
@@ -75,30 +73,10 @@ def firmware_rv32(heap_bytes=HEAP, announce=None):
     gcc = build._tool_version(TOOLS[0])
     key = build._digest([RECIPE, build.RELEASE, src.name, BOARD, heap_bytes, manifest, MAKE_ARGS, gcc],
                         [lib_manifest, root / "lib" / "tinyrnn"])
-    out = paths.build_dir() / "qemu" / ("fw-%s-%dk-%s" % (BOARD, heap_bytes // 1024, key))
-    elf = out / "firmware.elf"
-    if elf.is_file():
-        return elf
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    (out / "manifest.py").write_text(manifest)
-    mpylib = out / "no-micropython-lib"
-    mpylib.mkdir()
-    (mpylib / "README.md").write_text("empty: tinyrnn's manifest requires nothing from micropython-lib\n")
-    log = out / "build.log"
-    if announce:
-        announce("qemu: building the %s firmware (about a minute; log: %s)" % (BOARD, paths.shown(log)))
-    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(src.parent),
-               SOURCE_DATE_EPOCH=str(int((src / "py" / "mpconfig.h").stat().st_mtime)))
     try:
-        build._run(["make", "-C", src / "ports" / "qemu", "-j", build._jobs(), "BOARD=" + BOARD,
-                    "BUILD=" + str(out / "build"), "FROZEN_MANIFEST=" + str(out / "manifest.py"),
-                    "MICROPY_HEAP_SIZE=%d" % heap_bytes, "MPY_LIB_DIR=" + str(mpylib), *MAKE_ARGS], log, env)
+        return build.make_firmware(src, src / "ports" / "qemu", BOARD, heap_bytes, key, manifest, MAKE_ARGS, announce)
     except build.FirmwareError as e:
         raise Rv32Error(str(e))
-    shutil.copy2(out / "build" / "firmware.elf", out / "firmware.tmp")
-    os.replace(out / "firmware.tmp", elf)
-    return elf
 
 
 def qemu_command(elf, cpu=CPU):
