@@ -51,15 +51,51 @@ def split(w, s):
     return ~me, me & (w.part < TUNE_PARTS), me & (w.part >= TUNE_PARTS)
 
 
-def pretrain(w, raw, mask, progress=False):
-    """(desc, norm, Q8.8 params, saturated) of a GRU trained in float64 on raw[mask]."""
-    norm = normalise.fit(raw[mask])
-    desc = {"input": raw.shape[2], "layers": [{"kind": "gru", "hidden": HIDDEN}],
+# Float64 training gives the same weights only from the same floating-point code, and both
+# OpenBLAS (its kernels per CPU) and NumPy (its SIMD loops: AVX-512 where the CPU has it) pick
+# theirs at import by the CPU: on an AVX-512 machine the pretrained weights, hence the README
+# table, came out different. So the pretraining runs in a child process with both pinned to
+# their AVX2 code (OpenBLAS's Haswell kernels, NumPy without its X86_V4 group), one thread:
+# the same weights on every x86-64 with AVX2.
+PINNED_FLOAT = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                "NPY_DISABLE_CPU_FEATURES": "X86_V4"}
+
+
+def _desc(w, raw):
+    return {"input": raw.shape[2], "layers": [{"kind": "gru", "hidden": HIDDEN}],
             "head": {"out": len(w.classes), "act": "softmax"}}
-    params, _ = classify.train(desc, list(norm.apply(raw[mask])), w.y[mask], STAGES, WEIGHT_DECAY, 16, 0,
-                               progress=progress)
+
+
+def pretrain(w, raw, mask, progress=False):
+    """(desc, norm, Q8.8 params, saturated) of a GRU trained in float64 on raw[mask], in a child
+    process with PINNED_FLOAT's floating-point code (its progress bar on stderr)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    desc = _desc(w, raw)
+    with tempfile.TemporaryDirectory(prefix="loso-pretrain-") as tmp:
+        src, dst = pathlib.Path(tmp) / "in.npz", pathlib.Path(tmp) / "out.npz"
+        np.savez(src, raw=raw[mask], y=w.y[mask], n_classes=len(w.classes), progress=progress)
+        subprocess.run([sys.executable, "-m", "tinyrnn_host.reports.loso", str(src), str(dst)],
+                       env=dict(os.environ, **PINNED_FLOAT), check=True)
+        got = np.load(dst)
+        norm = normalise.Norm(got["offset"], got["mul"].tolist(), got["shift"].tolist())
+        params_q = {k[2:]: got[k] for k in got.files if k.startswith("p.")}
+        return desc, norm, params_q, int(got["saturated"])
+
+
+def _pretrain_here(src, dst):
+    # the child: normalisation fitted, float64 training, quantised; results to dst
+    d = np.load(src)
+    raw, y = d["raw"], d["y"]
+    w = type("W", (), {"classes": [None] * int(d["n_classes"])})
+    norm = normalise.fit(raw)
+    params, _ = classify.train(_desc(w, raw), list(norm.apply(raw)), y, STAGES, WEIGHT_DECAY, 16, 0,
+                               progress=bool(d["progress"]))
     params_q, saturated = classify.quantise(params)
-    return desc, norm, params_q, saturated
+    np.savez(dst, offset=np.asarray(norm.offset), mul=np.asarray(norm.mul), shift=np.asarray(norm.shift),
+             saturated=saturated, **{"p." + k: v for k, v in params_q.items()})
 
 
 def parse(stdout):
@@ -209,3 +245,8 @@ def main(argv=None):
         print(line)
     ok = all(agrees(r) and r["kernels"] == "c" for r in t["rows"])
     return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    import sys
+    _pretrain_here(*sys.argv[1:3])
