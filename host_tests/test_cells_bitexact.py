@@ -49,6 +49,16 @@ def make_cases(kind, n, seed):
     return cases
 
 
+def cut_cases(n_per_kind, seed0, t_max):
+    """{kind: make_cases(kind, n_per_kind, seed0 + i)}, each sequence cut to its first t_max steps
+    (for the emulated boards, where time is the cost)."""
+    out = {kind: make_cases(kind, n_per_kind, seed0 + i) for i, kind in enumerate(KINDS)}
+    for cs in out.values():
+        for c in cs:
+            c["xs"] = c["xs"][:t_max]
+    return out
+
+
 def scaled(params, k):
     return np.clip(params * k, -32768, 32767)
 

@@ -59,11 +59,7 @@ def board():
 
 @pytest.fixture(scope="module")
 def cases():
-    out = {kind: cells.make_cases(kind, N_PER_KIND, 700 + i) for i, kind in enumerate(cells.KINDS)}
-    for cs in out.values():
-        for c in cs:
-            c["xs"] = c["xs"][:T_MAX]
-    return out
+    return cells.cut_cases(N_PER_KIND, 700, T_MAX)
 
 
 def test_board_is_rv32imc_with_frozen_tinyrnn(board):
