@@ -20,8 +20,12 @@ subject S:
    final weights and every test prediction must equal the board's; the frozen parameters must
    be pretrained.bin's byte for byte.
 """
+import os
 import pathlib
 import re
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -69,10 +73,6 @@ def _desc(w, raw):
 def pretrain(w, raw, mask, progress=False):
     """(desc, norm, Q8.8 params, saturated) of a GRU trained in float64 on raw[mask], in a child
     process with PINNED_FLOAT's floating-point code (its progress bar on stderr)."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
     desc = _desc(w, raw)
     with tempfile.TemporaryDirectory(prefix="loso-pretrain-") as tmp:
         src, dst = pathlib.Path(tmp) / "in.npz", pathlib.Path(tmp) / "out.npz"
@@ -248,5 +248,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import sys
     _pretrain_here(*sys.argv[1:3])

@@ -7,6 +7,7 @@ into the firmware (manifest.py). The heap figures of `make sizes` and of the mem
 """
 import json
 import pathlib
+import re
 import tempfile
 
 from .. import paths
@@ -99,7 +100,6 @@ RUNS = [("mpy", 65536), ("romfs", 65536), ("romfs", 32768), ("frozen", 32768)]
 def report(runs=RUNS, out=print):
     """The table of `tinyrnn sizes --board`: per way of holding the library and heap, what
     `from tinyrnn.train import Trainer` costs and whether examples/gru_tiny_train.py runs."""
-    import re
     rows = []
     for mode, heap in runs:
         with Session(heap, mode) as s:
@@ -180,7 +180,6 @@ def _data(I, O, n=8, T=8, seed=2):
 
 def _outcome(text):
     """('runs', peak) or ('MemoryError', message) of a PRELUDE/EPILOGUE program's output."""
-    import re
     mem = re.search(r"^MEM (.*)$", text, re.M)
     if mem:
         return "MemoryError", mem.group(1)
@@ -196,7 +195,6 @@ def _program(body):
 
 def import_cost(s, what):
     """Heap in use after `import` minus before (collections on both sides), bytes."""
-    import re
     out = s.run("import gc\ngc.collect()\na = gc.mem_alloc()\n%s\ngc.collect()\nprint('IMPORT', gc.mem_alloc() - a)\n"
                 % IMPORTS[what])[0]
     return int(re.search(r"^IMPORT (\d+)", out, re.M).group(1))
