@@ -5,6 +5,8 @@
 # and by a bad learning rate a program set. After prepare() an update runs only
 # kernel loops over preallocated arrays, which neither allocate nor raise
 # (test_train_fresh.py); the counters are committed last.
+# unix-heap: c 73728, viper 73728, bytecode 86016   (unix port only: `tinyrnn device-test --min-heap` gives
+# what it needs there, up to 66.5 KB with C or viper and 75 KB with bytecode kernels; boards run it in 64 KB)
 import micropython
 
 import harness

@@ -1,5 +1,7 @@
 # Training refuses bad input before any weight changes, naming what is wrong.
 # (The whole bad-input suite, 271 calls: device_tests/bad_input.py.)
+# unix-heap: c 73728, viper 73728, bytecode 86016   (unix port only: `tinyrnn device-test --min-heap` gives
+# what it needs there, up to 66.5 KB with C or viper and 75 KB with bytecode kernels; boards run it in 64 KB)
 from array import array
 
 import harness

@@ -1,7 +1,19 @@
-"""Run device_tests/ on MicroPython: both runtimes here, or a real board with --port.
+"""Run device_tests/ on MicroPython: every runtime here with every kernel set it runs, or a real board with --port.
 
-    tinyrnn device-test [--runtime wasm|unix|qemu|both|all] [--heap BYTES] [--source] [test_q88 ...]
+    tinyrnn device-test [--runtime wasm|unix|qemu|rv32|both|all] [--kernels c,viper,bytecode] [--heap BYTES] [test_q88 ...]
     tinyrnn device-test --port /dev/ttyACM0        (or a0, u0 ... as mpremote spells them)
+
+Each file runs once per (runtime, kernel set) pair (KERNEL_SETS): wasm with bytecode; the unix
+port, the Cortex-M3 and the RV32 firmware each with c, viper and bytecode. A kernel set is
+the library as a board with it has it: "c" the whole deploy (C modules _c.mpy, _c_train.mpy,
+the viper ones, the bytecode ones), "viper" without the C modules (an ESP32, or any board whose
+_c.mpy is missing), "bytecode" without the native ones (a port with no native emitter). Before a
+pair's files run, a fresh interpreter must report that set as the library's choice
+(kernels.name()), else the pair fails. A file may ask for more heap on the unix port for a set
+(its 64-bit objects and conservative stack scan cost more than a board): a comment line
+`# unix-heap: c 73728, viper 73728, bytecode 86016` states it, and that heap must leave 4 KB to
+spare (host_tests/test_device_headroom.py runs the heaviest tests 4 KB below it; `tinyrnn
+device-test --min-heap` measures what each file needs here).
 
 wasm, the WebAssembly VM (32-bit objects, a board's small-int range, no native
 code): each test function runs as its own top-level call (so the GC runs
@@ -20,7 +32,12 @@ qemu, the Cortex-M3 board (board/qemu: MicroPython v1.28.0 firmware for mps2-an3
 qemu-system-arm, 32-bit words, viper as armv7m code, MICROPY_HEAP_SIZE=--heap a hard cap): the
 library is deployed as armv7m .mpy and each file `mpremote run` as on a board with --port, every
 file under the same heap, training included.
-"all" (the default) runs wasm, unix and qemu; "both" wasm and unix.
+rv32, the RV32 firmware (board/qemu/rv32.py: ESP32-C3/C6's rv32imc) on qemu-system-riscv32,
+driven through its raw REPL: the .mpy set a deploy gives an ESP32-C3 (C and viper modules as
+rv32imc code) written into littlefs on a RAM block device at /, ahead of the frozen library,
+one QEMU per kernel set, its files run one after the other (its heap is 1 MB: the RAM disk lives
+in it; memory edges are the Cortex-M3's to decide).
+"all" (the default) runs wasm, unix, qemu and rv32; "both" wasm and unix.
 With --port, the same files go through the real `mpremote`: lib/tinyrnn (as
 .mpy matched to the board by board/deploy.py, or as .py with --source),
 harness.py and measure.py go to the board's /lib, uploading only files that changed, then
@@ -35,7 +52,7 @@ import sys
 import tempfile
 
 from .. import paths
-from . import deploy, device, mpunix, mpvm, mpycompile
+from . import deploy, device, mpunix, mpvm, mpycompile, sync
 
 HEADER = ("import sys, micropython\n"
           "print('MicroPython', sys.version, '|', sys.implementation)\n"
@@ -44,6 +61,56 @@ HEADER = ("import sys, micropython\n"
 
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
 SUPPORT = ("harness.py", "measure.py")      # the modules test files import from device_tests/
+
+# The kernel sets each runtime runs every file with (the first: what a deploy gives that board).
+KERNEL_SETS = {"wasm": ("bytecode",), "unix": ("c", "viper", "bytecode"), "qemu": ("c", "viper", "bytecode"),
+               "rv32": ("c", "viper", "bytecode")}
+RUNTIMES = {"all": ("wasm", "unix", "qemu", "rv32"), "both": ("wasm", "unix")}
+# The modules a board running each set does not have.
+WITHOUT = {"c": (), "viper": ("_c", "_c_train"), "bytecode": ("_c", "_c_train", "_viper", "_viper_train")}
+MARGIN = 4096                  # what a file's stated unix-port heap leaves to spare (DESIGN.md: never within 4 KB)
+
+
+def in_set(name, kind):
+    """Whether the library file `name` (tinyrnn/X.mpy or X.py) is on a board running `kind`."""
+    return pathlib.PurePosixPath(name).stem not in WITHOUT[kind]
+
+
+def lib_variant(compiled, kind, out_dir):
+    """A copy of a compiled library folder (tinyrnn/*.mpy inside) as a board running `kind` has it."""
+    out_dir = pathlib.Path(out_dir)
+    for f in sorted(pathlib.Path(compiled).rglob("*.mpy")):
+        if in_set(f.name, kind):
+            dst = out_dir / f.relative_to(compiled)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(f.read_bytes())
+    return out_dir
+
+
+UNIX_HEAP_LINE = re.compile(r"^# unix-heap: ((?:[a-z]+ \d+)(?:, [a-z]+ \d+)*)", re.M)
+
+
+def unix_heap(path, kind, heap):
+    """The heap `path` runs at on the unix port with `kind`: what its `# unix-heap:` line states
+    for that set (e.g. `# unix-heap: c 73728, viper 73728, bytecode 86016`; a comment, so it costs
+    a board nothing) where that is more than `heap`, else `heap`."""
+    m = UNIX_HEAP_LINE.search(path.read_text())
+    stated = {}
+    if m:
+        for item in m.group(1).split(","):
+            k, v = item.split()
+            stated[k] = int(v)
+    return max(heap, stated.get(kind, heap))
+
+
+def check_set(stdout, kind, where):
+    """0 when the interpreter's `KERNELS <name>` line names `kind`, else 1 (with a FAIL line)."""
+    got = kernels_used(stdout)
+    if got == kind:
+        print("kernels: %s chooses %s, as a board running the %s set does" % (where, got, kind))
+        return 0
+    print("FAIL kernels: %s chooses %s, not the %s set under test:\n%s" % (where, got, kind, stdout[-800:]))
+    return 1
 
 
 def test_files(names):
@@ -154,6 +221,36 @@ def run_on_unix(path, heap, lib, timeout=600):
     return passed, failed
 
 
+def min_unix_heaps(files, kinds=None, lo=32768, hi=262144, step=256):
+    """`tinyrnn device-test --min-heap`: per file and kernel set, the smallest unix-port heap from
+    which every test function of the file passes (mpunix.smallest_cap, each in a fresh
+    interpreter as the runs above), the heap the file states, and what that leaves. Figures of
+    this machine: the unix port's move by a few KB between machines, hence UNIX_HEAP's margin."""
+    kinds = kinds or KERNEL_SETS["unix"]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="min-heap-") as tmp:
+        compiled = mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
+        tests = compile_tests(files, os.path.join(tmp, "tests"))
+        for kind in kinds:
+            lib = lib_variant(compiled, kind, os.path.join(tmp, "lib-" + kind))
+            for path in files:
+                need = 0
+                for name in test_functions(path):
+                    def runs(heap):
+                        res = mpunix.run_unix(unix_script(path.stem, name), heap_bytes=heap, compiled_lib=lib,
+                                              extra_dirs=[tests], check=False, timeout=300)
+                        return not res.error and count(res.stdout) == (1, 0)
+                    cap = mpunix.smallest_cap(runs, lo, hi, step, 1024)
+                    need = max(need, cap if cap is not None else hi + 1)
+                stated = unix_heap(path, kind, mpvm.DEFAULT_HEAP)
+                rows.append((path.name, kind, need, stated))
+                print("%-24s %-9s needs %7d, runs at %6d: %s" % (path.name, kind, need, stated,
+                      "%d to spare" % (stated - need) if stated - need >= MARGIN else
+                      "FEWER THAN %d TO SPARE: state UNIX_HEAP[%r] >= %d" % (MARGIN, kind, need + 2 * MARGIN)),
+                      flush=True)
+    return rows
+
+
 def install_on_board(port, source=False):
     """Sync lib/tinyrnn and the test support modules to the board's lib folder (only what changed)."""
     report = deploy.Report()
@@ -161,6 +258,7 @@ def install_on_board(port, source=False):
                       extra_files={name: paths.device_tests() / name for name in SUPPORT})
     print("board lib: %d uploaded, %d removed, %d unchanged"
           % (len(report.uploaded), len(report.removed), len(report.unchanged)))
+    return [p for p in report.uploaded + report.unchanged if "/%s/" % deploy.PACKAGE in p]
 
 
 def run_on_board(path, board, label="board", script=None):
@@ -186,76 +284,156 @@ def with_kernels_line(path, out_dir):
     return script
 
 
-def run_on_qemu(files, heap, source, timeout):
+def run_on_qemu(files, heap, source, timeout, kinds=None):
     """The files on the Cortex-M3 board (board/qemu) through the real mpremote: the library
-    deployed as a deploy gives it (.mpy, viper modules native for the arch its _mpy names), the
-    test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh heap after the
-    soft reset), all under the firmware's `heap`-byte heap. (passed, failed, kernels)."""
+    deployed as a deploy gives it (.mpy, the C modules and viper modules native for the arch its
+    _mpy names), the test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh
+    heap after the soft reset), all under the firmware's `heap`-byte heap; then again for each
+    smaller kernel set, its missing modules removed from the board. {set: [passed, failed]}."""
     from . import qemu
-    total_p = total_f = 0
-    KERNELS_SEEN.clear()
+    kinds = kinds or KERNEL_SETS["qemu"]
+    results = {}
     try:
         board_ = qemu.QemuBoard(heap, time_limit=3600, announce=print)
         port = board_.start()
     except qemu.QemuBoardError as e:
         print("FAIL runtime qemu: %s" % e)
-        return total_p, total_f + len(files), "not run"
+        return {kinds[0]: [0, len(files)]}
     try:
         print("== runtime qemu: the Cortex-M3 board (QEMU %s, pid %d) on %s, firmware %s"
               % (qemu.board.MACHINE, board_.pid, port, paths.shown(board_.elf)))
-        install_on_board(port, source=source)
+        deployed = install_on_board(port, source=source)
         board = device.Board(port, timeout=timeout)
-        head = board.exec(HEADER, timeout=60)
-        print(head.strip())
-        build = re.search(r"_build='([^']*)'", head)
-        print("firmware: sys.implementation._build=%s, MICROPY_HEAP_SIZE=%d (a hard cap); lib as %s"
-              % (build.group(1) if build else "?", heap,
-                 ".py source" if source else ".mpy (viper modules native, for the arch _mpy names)"))
         with tempfile.TemporaryDirectory(prefix="qemu-tests-") as tmp:
-            for path in files:
-                print("== %s [qemu, %d-byte heap]" % (path.name, heap))
-                p, f = run_on_board(path, board, "qemu %dK" % (heap // 1024), with_kernels_line(path, tmp))
-                total_p += p
-                total_f += f
+            for kind in sorted(kinds, key=lambda k: len(WITHOUT[k])):     # c, then viper, then bytecode
+                gone = [p for p in deployed if not in_set(p, kind)]
+                if gone:
+                    board.exec(sync.remove_code(gone), timeout=60)
+                head = board.exec(HEADER, timeout=60)
+                print(head.strip())
+                build = re.search(r"_build='([^']*)'", head)
+                print("firmware: sys.implementation._build=%s, MICROPY_HEAP_SIZE=%d (a hard cap); lib as %s, "
+                      "the %s set%s" % (build.group(1) if build else "?", heap, ".py source" if source else
+                                        ".mpy (C and viper modules native, for the arch _mpy names)", kind,
+                                        " (removed %s)" % ", ".join(sorted(gone)) if gone else ""))
+                KERNELS_SEEN.clear()
+                failed = 0 if source else check_set(head, kind, "the Cortex-M3 board")
+                passed = 0
+                for path in files:
+                    print("== %s [qemu, %s, %d-byte heap]" % (path.name, kind, heap))
+                    p, f = run_on_board(path, board, "qemu %dK %s" % (heap // 1024, kind), with_kernels_line(path, tmp))
+                    passed += p
+                    failed += f
+                results[kind] = [passed, failed]
+                if source:
+                    break
     except device.DeviceError as e:
         print("FAIL runtime qemu: %s" % e)
-        total_f += 1
+        results.setdefault(kinds[0], [0, 0])[1] += 1
     finally:
         board_.stop()
-    return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
+    return results
 
 
-def run_runtime(runtime, files, heap, source, timeout):
-    """All files on one runtime here; (passed, failed, kernels line)."""
+def run_on_rv32(files, kinds=None, timeout=600):
+    """The files on the RV32 board (board/qemu/rv32.py), once per kernel set, one QEMU each: the
+    .mpy set a deploy gives an ESP32-C3 (mpy 6.3, rv32imc without Zba), less the set's missing
+    modules, and the test files written into littlefs on a RAM disk ahead of the frozen library.
+    {set: [passed, failed]}."""
+    from .qemu import rv32
+    kinds = kinds or KERNEL_SETS["rv32"]
+    results = {}
+    try:
+        elf = rv32.firmware_rv32(announce=print)
+    except rv32.Rv32Error as e:
+        print("FAIL runtime rv32: %s" % e)
+        return {kinds[0]: [0, len(files)]}
+    bm = mpycompile.decode_mpy(rv32.ESP32C3_MPY)
+    compiler = mpycompile.pick_compiler(bm, mpycompile.installed_compilers())
+    compiled, _ = deploy.compile_lib(paths.board_lib() / deploy.PACKAGE, compiler, bm,
+                                     paths.build_dir() / "mpy", out=lambda *a: None)
+    support = {"lib/" + name: (paths.device_tests() / name).read_bytes() for name in SUPPORT}
+    tests = {"lib/" + path.name: path.read_bytes() for path in files}
+    for kind in kinds:
+        lib = {"lib/tinyrnn/" + f.name: f.read_bytes() for f in sorted(compiled.glob("*.mpy")) if in_set(f.name, kind)}
+        passed = failed = 0
+        KERNELS_SEEN.clear()
+        try:
+            with rv32.Rv32Board(elf, timeout=timeout) as b:
+                b.put_files(dict(lib, **support, **tests))
+                head = b.run(HEADER)
+                print("== runtime rv32, %s kernels: the RV32 firmware (QEMU virt, CPU %s), %s"
+                      % (kind, rv32.CPU, head.stdout.splitlines()[0] if head.stdout else "?"))
+                print("lib as .mpy for an ESP32-C3 (mpy %s, rv32imc), the %s set: %d modules in littlefs on a RAM disk"
+                      % (bm, kind, len(lib)))
+                failed += check_set(head.stdout + head.stderr, kind, "the RV32 board")
+                for path in files:
+                    print("== %s [rv32, %s]" % (path.name, kind))
+                    names = test_functions(path)
+                    res = b.run("import gc, sys, harness, tinyrnn\nimport %s as _m\n%s\nprint('KERNELS', tinyrnn.KERNELS)\n"
+                                "del sys.modules[%r], _m\ngc.collect()\n"
+                                % (path.stem, "\n".join("harness.run_one(_m, %r)" % n for n in names), path.stem))
+                    print(res.stdout, end="")
+                    p, f = count(res.stdout)
+                    if res.stderr:
+                        print("FAIL %s: error outside a test:\n%s" % (path.name, res.stderr))
+                        f += 1
+                    f += verdict(path, "rv32 %s" % kind, names, p, f, res.stdout)
+                    passed += p
+                    failed += f
+        except rv32.Rv32Error as e:
+            print("FAIL runtime rv32 (%s): %s" % (kind, e))
+            failed += 1
+        results[kind] = [passed, failed]
+    return results
+
+
+def run_runtime(runtime, files, heap, source, timeout, kinds=None):
+    """All files on the VM or the unix port, once per kernel set; {set: [passed, failed]}."""
+    kinds = kinds or KERNEL_SETS[runtime]
+    results = {}
     with tempfile.TemporaryDirectory(prefix="device-tests-") as tmp:
-        lib = None
         if runtime == "wasm":
             head = mpvm.run_vm(HEADER, heap_bytes=heap)
             print("== runtime wasm: the WebAssembly VM, %s" % head.stdout.splitlines()[0])
             print("heap cap: %d bytes (GC total %d at start; the heap grows when full, so growth fails the file); "
                   "lib as %s" % (heap, head.heap_start, ".py source" if source else ".mpy (mpy-cross, arch none)"))
-        else:
-            if not source:
-                lib = mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
+            for kind in kinds:
+                KERNELS_SEEN.clear()
+                failed = check_set(head.stdout, kind, "the VM")
+                passed = 0
+                for path in files:
+                    print("== %s [wasm, %s]" % (path.name, kind))
+                    p, f = run_on_vm(path, heap, not source)
+                    passed += p
+                    failed += f
+                results[kind] = [passed, failed]
+            return results
+        compiled = None if source else mpunix.compiled_lib_dir(os.path.join(tmp, "lib"))
+        for kind in kinds:
+            lib = None if source else lib_variant(compiled, kind, os.path.join(tmp, "lib-" + kind))
             head = mpunix.run_unix(HEADER, heap_bytes=heap, compiled_lib=lib, mpy=not source)
-            print("== runtime unix: the unix port, %s" % head.stdout.splitlines()[0])
-            print("heap cap: -X heapsize=%d (hard: MemoryError past it, a real GC); one interpreter per test; "
-                  "lib as %s" % (heap, ".py source" if source else ".mpy (mpy-cross -march=%s)" % mpunix.ARCH))
-        print("kernels available: %s" % kernels_used(head.stdout))
-        total_p = total_f = 0
-        KERNELS_SEEN.clear()
-        for path in files:
-            print("== %s [%s]" % (path.name, runtime))
-            if runtime == "wasm":
-                p, f = run_on_vm(path, heap, not source)
-            else:
-                p, f = run_on_unix(path, heap, lib, timeout)
-            total_p += p
-            total_f += f
-        return total_p, total_f, "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
+            print("== runtime unix, %s kernels: the unix port, %s" % (kind, head.stdout.splitlines()[0]))
+            print("heap cap: -X heapsize=%d unless a file states more (hard: MemoryError past it, a real GC); one "
+                  "interpreter per test; lib as %s" % (heap, ".py source" if source else ".mpy (mpy-cross -march=%s), "
+                                                        "the %s set" % (mpunix.ARCH, kind)))
+            KERNELS_SEEN.clear()
+            failed = 0 if source else check_set(head.stdout, kind, "the unix port")
+            passed = 0
+            for path in files:
+                h = unix_heap(path, kind, heap)
+                print("== %s [unix, %s%s]" % (path.name, kind, ", %d-byte heap as the file states" % h if h != heap else ""))
+                p, f = run_on_unix(path, h, lib, timeout)
+                passed += p
+                failed += f
+            results[kind] = [passed, failed]
+    return results
 
 
-def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all"):
+KINDS = ("c", "viper", "bytecode")
+
+
+def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all", kinds=None):
     """`tinyrnn device-test`: run the test files named (default: all); exit code."""
     files = test_files(names)
     known = {f.stem for f in test_files(())}
@@ -273,7 +451,7 @@ def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600,
         except device.DeviceError as e:
             print("device tests: cannot install the library on %s: %s" % (port, e))
             return 1
-        totals = {"board": [0, 0, ""]}
+        totals = {"board": [0, 0, ""]}      # (a board runs what it has: no kernel sets here)
         KERNELS_SEEN.clear()
         for path in files:
             print("== %s" % path.name)
@@ -282,10 +460,19 @@ def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600,
             totals["board"][1] += f
         totals["board"][2] = "/".join(sorted(KERNELS_SEEN - {"None", "?"})) or "none built"
     else:
-        runtimes = {"both": ["wasm", "unix"], "all": ["wasm", "unix", "qemu"]}.get(runtime, [runtime])
+        runtimes = RUNTIMES.get(runtime, (runtime,))
+        bad = [k for k in kinds or () if k not in KINDS]
+        if bad:
+            print("device tests: --kernels %s: the sets are %s" % (",".join(bad), ", ".join(KINDS)), file=sys.stderr)
+            return 2
         totals = {}
         missing = 0
         for rt in runtimes:
+            sets = tuple(k for k in KERNEL_SETS[rt] if not kinds or k in kinds)
+            if not sets:
+                continue
+            if source:
+                sets = sets[:1]
             if rt == "unix" and not mpunix.available():
                 ci = os.environ.get("CI", "").lower() == "true"
                 print("device tests: the MicroPython unix port is not installed here (no `micropython` command; "
@@ -294,14 +481,19 @@ def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600,
                 missing += ci
                 continue
             if rt == "qemu":
-                totals[rt] = list(run_on_qemu(files, heap, source, timeout))
-                continue
-            totals[rt] = list(run_runtime(rt, files, heap, source, timeout))
+                got = run_on_qemu(files, heap, source, timeout, sets)
+            elif rt == "rv32":
+                got = run_on_rv32(files, sets, timeout)
+            else:
+                got = run_runtime(rt, files, heap, source, timeout, sets)
+            for kind, (p, f) in got.items():
+                totals["%s/%s" % (rt, kind)] = [p, f, kind]
         if missing:
             totals.setdefault("unix", [0, 0, "not run"])[1] += missing
     total_p = sum(t[0] for t in totals.values())
     total_f = sum(t[1] for t in totals.values())
-    print("device tests by runtime: " + "; ".join("%s %d passed, %d failed (kernels %s)" % (rt, p, f, k)
-                                                  for rt, (p, f, k) in totals.items()))
+    print("device tests by runtime and kernel set:")
+    for rt, (p, f, k) in totals.items():
+        print("  %-14s %4d passed, %d failed%s" % (rt, p, f, " (kernels %s)" % k if rt == "board" else ""))
     print("device tests: %d passed, %d failed" % (total_p, total_f))
     return 1 if total_f else 0

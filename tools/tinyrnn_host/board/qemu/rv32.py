@@ -31,10 +31,16 @@ from . import build
 BOARD = "VIRT_RV32"
 MPY = 6 | (3 << 8) | (11 << 10) | (1 << 16)   # 77574: mpy 6.3, rv32imc, arch flags Zba (what the port can emit)
 HEAP = 1 << 20                                 # of the virt machine's 2 MB RAM: room for a deployed library in RAM (mount_files)
-RECIPE = 1                                     # bump when how this firmware is built changes
+RECIPE = 2                                     # bump when how this firmware is built changes
 TOOLS = ("riscv64-unknown-elf-gcc", "qemu-system-riscv32")
 APT_PACKAGES = ("gcc-riscv64-unknown-elf", "picolibc-riscv64-unknown-elf", "qemu-system-misc")
-MAKE_ARGS = ("RV32_ARCH=rv32imac", "AFLAGS=-mabi=ilp32 -march=rv32imac_zicsr", "MPY_CROSS_FLAGS=-march=rv32imc")
+MAKE_ARGS = ("RV32_ARCH=rv32imac", "AFLAGS=-mabi=ilp32 -march=rv32imac_zicsr", "MPY_CROSS_FLAGS=-march=rv32imc",
+             # littlefs for put_files' RAM disk; its mtime code calls mp_hal_time_ns, which ports/qemu
+             # lacks on RV32: the symbol is pointed at mp_hal_ticks_ms so it links, and the disk is
+             # made with mtime=False so it is never called
+             "MICROPY_VFS_LFS2=1", "CFLAGS_EXTRA=-DMICROPY_VFS_LFS2=1",
+             "LIBS=-Wl,--defsym=mp_hal_time_ns=mp_hal_ticks_ms")
+ESP32C3_MPY = 6 | (3 << 8) | (11 << 10)      # 12038: what an ESP32-C3's firmware reports (no Zba flag)
 CPU = "rv32,zba=false,zbb=false,zbc=false,zbs=false"   # rv32gc-ish without the bit-manipulation extensions
 
 
@@ -178,6 +184,57 @@ class Rv32Board:
         res = self.run("_dep_mount(%r)\n" % at)
         if res.stderr:
             raise Rv32Error("mounting %s: %s" % (at, res.stderr))
+
+    def put_files(self, files, blocks=768, chunk=6000):
+        """files {path: bytes} into littlefs on a RAM block device (a Python class, `blocks` x 512
+        bytes of the heap) mounted at /, the working folder, with /lib first on sys.path: as a
+        board's flash after a deploy, writable by the scripts (ahead of the frozen library)."""
+        res = self.run(PUT_SCRIPT + "_put_mount(%d)\n" % blocks)
+        if res.stderr:
+            raise Rv32Error("making the RAM disk: %s" % res.stderr)
+        for path, data in sorted(files.items()):
+            for i in range(0, max(len(data), 1), chunk):
+                res = self.run("_put(%r, %r)\n" % (path, bytes(data[i:i + chunk])))
+                if res.stderr:
+                    raise Rv32Error("storing %s on the board: %s" % (path, res.stderr))
+        self.run("del _put, _put_mount\nimport gc\ngc.collect()\n")
+
+
+PUT_SCRIPT = r"""
+import os, sys, vfs
+class _RAMBlocks:
+    def __init__(self, n):
+        self.data = bytearray(n * 512)
+        self.mv = memoryview(self.data)
+    def readblocks(self, n, buf, off=0):
+        a = n * 512 + off
+        buf[:] = self.mv[a:a + len(buf)]
+    def writeblocks(self, n, buf, off=0):
+        a = n * 512 + (off or 0)
+        self.mv[a:a + len(buf)] = buf
+    def ioctl(self, op, arg):
+        if op == 4:
+            return len(self.data) // 512
+        if op == 5:
+            return 512
+        return 0
+def _put_mount(n):
+    bd = _RAMBlocks(n)
+    vfs.VfsLfs2.mkfs(bd)
+    vfs.mount(vfs.VfsLfs2(bd, mtime=False), '/')
+    os.chdir('/')
+    sys.path.insert(0, '/lib')
+def _put(path, data):
+    d = ''
+    for part in path.split('/')[:-1]:
+        d += '/' + part
+        try:
+            os.mkdir(d)
+        except OSError:
+            pass
+    with open('/' + path, 'ab') as f:
+        f.write(data)
+"""
 
 
 MOUNT_SCRIPT = r"""
