@@ -9,7 +9,7 @@ DEMOENV := .venv/.installed-demo
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup setup-demo shell test test-fast examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist
+.PHONY: setup setup-demo shell test test-fast examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist natmod
 
 # Then the Debian packages of the QEMU boards (installed when run as root, else the one
 # `sudo apt-get install` line and a stop) and the MicroPython v1.28.0 source ($$MICROPY_SRC,
@@ -135,3 +135,7 @@ dist: setup
 # Regenerate package.json (mpremote mip install) after adding or removing a lib module.
 mip: setup
 	$(TINYRNN) mip --write
+
+# Rebuild the prebuilt C kernels (lib/tinyrnn_c/prebuilt/<arch>/_c*.mpy) after a change to lib/tinyrnn_c/_c.c.
+natmod: setup
+	$(TINYRNN) natmod --write

@@ -11,7 +11,7 @@ import needs
 from tinyrnn_host import cli, paths
 from tinyrnn_host.board import device
 
-COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "dist", "import-torch", "export-torch",
+COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "dist", "natmod", "import-torch", "export-torch",
             "torch-error", "import-keras", "keras-error", "train", "examples", "bench", "sizes", "quant-error",
             "tables"]
 

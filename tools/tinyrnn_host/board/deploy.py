@@ -64,9 +64,12 @@ def compile_lib(src_dir, compiler, board_mpy, build_root, out=say):
     native = [p.name for p in built if mpycompile.read_header(p)[2] != "none"]
     if arch and not native:
         out("note: %s could not compile the viper modules for %s: bytecode kernels on the board" % (compiler, arch))
-    if arch and native and not (out_dir / "_c.mpy").exists():
-        out("note: no C kernels (_c.mpy) for %s%s: the viper kernels are the board's fast path"
-            % (arch, "" if natmod.FALLBACK.get(arch, arch) in natmod.ARCHS else " (no toolchain here)"))
+    if mpycompile.arch_of(board_mpy.value) and not (out_dir / "_c.mpy").exists():
+        # never left out silently: why (the prebuilt modules' arch or .mpy version) and what to do
+        why = natmod.why_not(board_mpy.arch_name, (board_mpy.major, board_mpy.sub))
+        out("note: no C kernels (_c.mpy, _c_train.mpy) for this board: %s"
+            % (why or "%s emits .mpy %s and the board loads %s: native code needs the same version"
+               % (compiler.label, compiler.emits, board_mpy)))
     out("compiled %d module%s, %d cached (mpy %s by %s%s) in %s"
         % (len(compiled), "" if len(compiled) == 1 else "s", len(built) - len(compiled), compiler.emits,
            compiler.label, "; native code for %s: %s" % (arch, ", ".join(native)) if native else "",

@@ -8,7 +8,9 @@
 Each bundle holds lib/tinyrnn/*.mpy and a README.md saying which board takes it
 (the sys.implementation._mpy values it loads) and how to copy it. A native
 bundle is complete: the bytecode modules plus _viper*.mpy compiled with
--march=<arch> for that .mpy sub-version (native code must match it exactly);
+-march=<arch> for that .mpy sub-version (native code must match it exactly),
+and _c.mpy, _c_train.mpy (the C kernels) prebuilt in lib/tinyrnn_c/prebuilt where
+there are some for the arch and .mpy version (its README says why not otherwise);
 the bytecode bundle leaves the viper modules out (the library then runs its
 bytecode kernels). Compiled by mpycompile.compile_tree, as deploy compiles.
 """
@@ -17,7 +19,7 @@ import pathlib
 import shutil
 
 from .. import paths
-from . import mpycompile
+from . import mpycompile, natmod
 from .device import DeviceError
 
 # Which boards have which native arch (MicroPython's port docs); for the READMEs.
@@ -39,7 +41,8 @@ def lib_version():
         return "0"
 
 
-def readme(name, compiler, arch, values, n_files, c_kernels=False):
+def readme(name, compiler, arch, values, n_files, c_kernels=False, no_c=None):
+    """no_c: why a native bundle has no C kernels (natmod.why_not), for its README."""
     if arch:
         who = ("Boards with native arch **%s** (%s) whose MicroPython loads .mpy %s: `sys.implementation._mpy` "
                "== %d. The viper kernels (`_viper.mpy`, `_viper_train.mpy`) are native %s code, so "
@@ -49,7 +52,7 @@ def readme(name, compiler, arch, values, n_files, c_kernels=False):
             who = who.replace("so `tinyrnn.KERNELS == \"viper\"`", "and `_c.mpy` holds the C kernels (a native "
                               "module), so `tinyrnn.KERNELS == \"c\"`")
         else:
-            who += " No C kernels for %s (no toolchain here): viper is its fast path." % arch
+            who += " No C kernels (`_c.mpy`) in this bundle: %s." % (no_c or "not available for %s" % arch)
     else:
         flags = "" if compiler.major >= 6 else " (and `_mpy >> 8 & 3` == 2: unicode, no cached lookups, as " \
             "most builds)"
@@ -90,9 +93,17 @@ def bundle(out_root, name, compiler, arch):
                             prefix="tinyrnn/")
     files = sorted((dst / "lib" / "tinyrnn").glob("*.mpy"))
     values = [compiler.major | compiler.sub << 8 | mpycompile.ARCHS.index(arch) << 10] if arch else []
-    (dst / "README.md").write_text(readme(name, compiler, arch, values, len(files),
-                                          (dst / "lib" / "tinyrnn" / "_c.mpy").exists()))
+    c_kernels = (dst / "lib" / "tinyrnn" / "_c.mpy").exists()
+    (dst / "README.md").write_text(readme(name, compiler, arch, values, len(files), c_kernels,
+                                          None if c_kernels else no_c_kernels(arch, compiler)))
     return dst
+
+
+def no_c_kernels(arch, compiler):
+    """Why a native bundle for `arch` by `compiler` holds no C kernels (None: it does)."""
+    if not arch:
+        return None
+    return natmod.why_not(arch, (compiler.major, compiler.sub)) or "not available for %s" % arch
 
 
 def build(out_root=None, archs=None, out=print):
@@ -130,6 +141,8 @@ def build(out_root=None, archs=None, out=print):
                     % (c, arch, arch))
                 continue
             out("dist: %s" % paths.shown(made[name]))
+            if not (made[name] / "lib" / "tinyrnn" / "_c.mpy").exists():     # never silently
+                out("dist: note: no C kernels in %s: %s" % (name, no_c_kernels(arch, c)))
     return made
 
 

@@ -249,13 +249,14 @@ def compile_file(py, dst, name, arch=None, compiler=None):
 
 def _natmod(src_dir, out_dir, arch, compiler):
     """The C kernels for `arch` as tinyrnn/_c.mpy and _c_train.mpy in out_dir (src_dir: lib/ or
-    lib/tinyrnn), where they are built here and the compiler's .mpy version is theirs; else []
-    (the viper kernels)."""
+    lib/tinyrnn): the prebuilt ones (lib/tinyrnn_c/prebuilt), where there are some for the arch and
+    their .mpy version is the compiler's; else [] (the viper kernels). natmod.why_not(arch,
+    (compiler.major, compiler.sub)) says why not: deploy and dist print it."""
     from . import natmod
     if not arch or not (src_dir / "tinyrnn" / "kernels.py").is_file() and src_dir.name != "tinyrnn":
         return []
-    built = natmod.for_arch(arch)
-    if built is None or read_header(built[0])[:2] != (compiler.major, compiler.sub):
+    built = natmod.for_arch(arch, (compiler.major, compiler.sub))   # None: another .mpy version, or no build
+    if built is None:
         return []
     placed = []
     for mpy in built:

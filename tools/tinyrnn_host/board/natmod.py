@@ -1,18 +1,30 @@
 """The C kernels (lib/tinyrnn_c/_c.c) as MicroPython dynamic native modules, per arch:
 _c.mpy (inference) and _c_train.mpy (training), both from the one source.
 
-    natmod.build("armv7m")      # -> [build/natmod/armv7m/_c.mpy, .../_c_train.mpy] (rebuilt when a source changed)
-    natmod.for_arch("xtensawin")  # -> None: no toolchain here; viper stays that board's fast path
+    natmod.for_arch("armv7m")   # -> [lib/tinyrnn_c/prebuilt/armv7m/_c.mpy, .../_c_train.mpy]
+    natmod.for_arch("xtensawin")  # -> None; natmod.why_not("xtensawin") says why (viper is its fast path)
+    natmod.build("armv7m")      # -> [build/natmod/armv7m/_c.mpy, ...]: built from source here
 
-Each arch builds in its own copy of lib/tinyrnn_c/ under build/natmod/<arch>/ with
-MicroPython's py/dynruntime.mk and tools/mpy_ld.py (pyelftools, requirements-dev.txt),
-from the MicroPython source at <checkout>/../shared/micropython-1.28.0 (or $MICROPY_SRC).
-tables.h is written there from lib/tinyrnn/_tables.py, so the C kernels read the very
-tables the viper and bytecode ones do. The modules go onto a board as tinyrnn/_c.mpy and
+What a board gets (deploy, dist, mip, the runners' compiled lib) is the PREBUILT
+modules committed under lib/tinyrnn_c/prebuilt/<arch>/ (as emlearn-micropython ships
+its natmods): a user needs neither a cross toolchain nor the MicroPython source.
+`tinyrnn natmod --write` (`make natmod`) rebuilds them all from source;
+`tinyrnn natmod` rebuilds them in build/ and checks they equal the committed files
+(host_tests/test_natmod_prebuilt.py does the same).
+
+Each arch builds in its own copy of lib/tinyrnn_c/ with MicroPython's py/dynruntime.mk
+and tools/mpy_ld.py (pyelftools, requirements-dev.txt), from the MicroPython source at
+<checkout>/../shared/micropython-1.28.0 (or $MICROPY_SRC). tables.h is written there
+from lib/tinyrnn/_tables.py, so the C kernels read the very tables the viper and
+bytecode ones do. mpy_ld runs with PYTHONHASHSEED=0: it pulls libgcc's objects in
+the order of a set of names (armv6m's division helpers), so the bytes would otherwise
+change from one build to the next. The modules go onto a board as tinyrnn/_c.mpy and
 tinyrnn/_c_train.mpy.
 """
+import hashlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -22,18 +34,34 @@ from .device import DeviceError
 
 # What Debian's toolchains build here (gcc, arm-none-eabi-gcc, riscv64-unknown-elf-gcc);
 # xtensawin (ESP32) has none, so those boards run the viper kernels.
-ARCHS = ("x64", "armv6m", "armv7m", "armv7emsp", "rv32imc")
+ARCHS = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc")
 MODULES = ("_c", "_c_train")
 _CC = {"x64": "gcc", "armv6m": "arm-none-eabi-gcc", "armv7m": "arm-none-eabi-gcc",
-       "armv7emsp": "arm-none-eabi-gcc", "rv32imc": "riscv64-unknown-elf-gcc"}
+       "armv7emsp": "arm-none-eabi-gcc", "armv7emdp": "arm-none-eabi-gcc", "rv32imc": "riscv64-unknown-elf-gcc"}
 # A board whose arch has no dynruntime build takes the newest older Thumb arch it loads
-# (mpycompile.loads_arch): the QEMU Cortex-M3 firmware reports armv7em.
-FALLBACK = {"armv7em": "armv7m", "armv7emdp": "armv7emsp"}
-_failed = {}
+# (mpycompile.loads_arch): the QEMU Cortex-M3 firmware (and every Thumb-2 build without
+# an FPU) reports armv7em, which py/dynruntime.mk does not build.
+FALLBACK = {"armv7em": "armv7m"}
+# The .mpy version of the prebuilt modules (MicroPython 1.28.0's dynruntime): native code
+# loads only on a board of this exact version (MicroPython 1.23 and later).
+MPY_VERSION = (6, 3)
+MPY_RELEASE = "MicroPython 1.23 and later"
+REGENERATE = "tinyrnn natmod --write"
+TOOLCHAINS_LINE = "Toolchains at the last `--write`: "
+_noted = set()
 
 
 def source_dir():
     return paths.board_lib() / "tinyrnn_c"
+
+
+def prebuilt_dir():
+    """lib/tinyrnn_c/prebuilt: <arch>/_c.mpy and _c_train.mpy, committed."""
+    return source_dir() / "prebuilt"
+
+
+def prebuilt_files(arch, root=None):
+    return [pathlib.Path(root or prebuilt_dir()) / arch / (mod + ".mpy") for mod in MODULES]
 
 
 def micropython_src():
@@ -53,6 +81,16 @@ def tables_h():
         vals = list(getattr(tables, name))
         out.append("static const %s %s[%d] = {%s};" % (ctype, name, len(vals), ", ".join(map(str, vals))))
     return "\n".join(out) + "\n"
+
+
+def source_digest():
+    """sha256 of what the modules are made from: lib/tinyrnn_c's .c/.h files and Makefile, and tables.h."""
+    h = hashlib.sha256()
+    for f in sorted(source_dir().iterdir()):
+        if f.suffix in (".c", ".h") or f.name == "Makefile":
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(b"tables.h\0" + tables_h().encode())
+    return h.hexdigest()
 
 
 def _put(path, data):
@@ -81,11 +119,12 @@ def build(arch, out=None, source=None, work=None):
     if source is not None:
         _put(work / "_c.c", source.encode())
     _put(work / "tables.h", tables_h().encode())
+    env = dict(os.environ, PYTHONHASHSEED="0")     # mpy_ld's library objects in one order (see above)
     built = []
     for mod in MODULES:
         cmd = ["make", "-s", "ARCH=%s" % arch, "MOD=%s" % mod, "MPY_DIR=%s" % micropython_src(),
                "PYTHON=%s" % sys.executable]
-        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600, env=env)
         mpy = work / (mod + ".mpy")
         if proc.returncode != 0 or not mpy.exists():
             raise DeviceError("building the C kernels (%s) for %s failed:\n%s"
@@ -96,19 +135,216 @@ def build(arch, out=None, source=None, work=None):
     return built
 
 
-def for_arch(arch, out=None):
-    """[_c.mpy, _c_train.mpy] for a board's arch, or None where none is built (the reason is printed once)."""
-    arch = FALLBACK.get(arch, arch)
-    if arch not in ARCHS:
-        if out and arch:
-            out("note: no C kernels for %s (no toolchain here): viper kernels on the board" % arch)
-        return None
-    if arch in _failed:
-        return None
+# -- what a board gets: the prebuilt modules ----------------------------------------------
+
+def _mpy_str(version):
+    return "v%d.%d" % tuple(version)
+
+
+def _lookup(arch, mpy=None):
+    """(files, None) or (None, why not and how to fix it)."""
+    if not arch or arch == "none":
+        return None, "the board has no native arch (no native emitter): bytecode kernels"
+    c_arch = FALLBACK.get(arch, arch)
+    if c_arch not in ARCHS:
+        hint = (" (C kernels for it would need ESP-IDF's xtensa toolchain: add it to natmod.ARCHS, then `%s`)"
+                % REGENERATE if arch.startswith("xtensa") else "")
+        return None, ("no C kernels for %s: they are prebuilt for %s only; the viper kernels (native %s code) "
+                      "are its fast path, nothing to fix%s" % (arch, ", ".join(ARCHS), arch, hint))
+    files = prebuilt_files(c_arch)
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        return None, ("the prebuilt C kernels for %s are missing (%s): restore them (`git checkout %s`) or "
+                      "rebuild them with `%s` in a checkout (needs %s and the MicroPython source)"
+                      % (c_arch, ", ".join(str(paths.shown(f)) for f in missing),
+                         paths.shown(prebuilt_dir()), REGENERATE, _CC[c_arch]))
+    from .mpycompile import read_header
+    for f in files:
+        major, sub, f_arch = read_header(f)
+        if f_arch != c_arch:
+            return None, ("%s holds %s code, not %s: regenerate with `%s`"
+                          % (paths.shown(f), f_arch, c_arch, REGENERATE))
+        if mpy is not None and (major, sub) != tuple(mpy):
+            return None, ("the prebuilt C kernels for %s are .mpy %s (%s), but this board loads .mpy %s native "
+                          "code (native modules need the exact version): update the board's MicroPython to "
+                          "one that loads .mpy %s (%s) to get them"
+                          % (c_arch, _mpy_str((major, sub)), MPY_RELEASE, _mpy_str(mpy), _mpy_str((major, sub)),
+                             MPY_RELEASE if (major, sub) == MPY_VERSION else "?"))
+    return files, None
+
+
+def why_not(arch, mpy=None):
+    """Why a board of native arch `arch` (loading .mpy `mpy` = (major, sub)) gets no C kernels,
+    and how to fix it; None when it gets them."""
+    return _lookup(arch, mpy)[1]
+
+
+def for_arch(arch, mpy=None, out=None):
+    """The prebuilt [_c.mpy, _c_train.mpy] for a board's arch (and .mpy version `mpy`, (major, sub)),
+    or None (out, when given, gets the reason, once per reason). Needs no toolchain and no
+    MicroPython source. Notes on stderr (once) when lib/tinyrnn_c changed since they were made."""
+    files, reason = _lookup(arch, mpy)
+    if reason and out and reason not in _noted:
+        _noted.add(reason)
+        out("note: " + reason)
+    if files:
+        _check_made_from_source()
+    return files
+
+
+def _recorded_digest(root=None):
     try:
-        return build(arch)
-    except DeviceError as e:
-        _failed[arch] = str(e)
-        if out:
-            out("note: %s; viper kernels on the board" % e)
+        text = (pathlib.Path(root or prebuilt_dir()) / "README.md").read_text()
+    except OSError:
         return None
+    m = re.search(r"source sha256: ([0-9a-f]{64})", text)
+    return m and m.group(1)
+
+
+def _check_made_from_source():
+    if "source" in _noted or not (source_dir() / "_c.c").is_file():
+        return
+    _noted.add("source")
+    recorded = _recorded_digest()
+    if recorded and recorded != source_digest():
+        print("note: lib/tinyrnn_c (or lib/tinyrnn/_tables.py) changed since the prebuilt C kernels were made: "
+              "boards get the old ones until `%s`" % REGENERATE, file=sys.stderr, flush=True)
+
+
+# -- the generator and its check ----------------------------------------------------------
+
+def _toolchain(cc):
+    try:
+        line = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+        return line[0].strip() if line else cc
+    except OSError:
+        return "%s (not installed)" % cc
+
+
+def readme(sizes):
+    """prebuilt/README.md: what the files are, which board takes which, how they are made."""
+    from .mpycompile import ARCHS as NUMBERED
+    rows = []
+    for arch in ARCHS:
+        value = MPY_VERSION[0] | MPY_VERSION[1] << 8 | NUMBERED.index(arch) << 10
+        also = [a for a, c in sorted(FALLBACK.items()) if c == arch]
+        boards = "%d%s" % (value, "".join(" (or %d: %s)" % (MPY_VERSION[0] | MPY_VERSION[1] << 8
+                                                           | NUMBERED.index(a) << 10, a) for a in also))
+        rows.append("| %s | %s | %d | %d | `package-%s.json` |"
+                    % (arch, boards, sizes[arch][0], sizes[arch][1], arch))
+    tools = sorted({_CC[a] for a in ARCHS})
+    return """# Prebuilt C kernels (MicroPython dynamic native modules)
+
+GENERATED by `%s` (`make natmod`) -- do not edit.
+
+`_c.mpy` (inference) and `_c_train.mpy` (training): the C kernels of `../_c.c` as
+dynamic native modules, one folder per native arch, so that nobody needs a cross
+toolchain or the MicroPython source to get them (as emlearn-micropython ships its
+natmods). `tinyrnn deploy`, `tinyrnn dist` and the `package-<arch>.json` files of
+`mpremote mip install` put them on a board as `lib/tinyrnn/_c.mpy` and `_c_train.mpy`;
+the library then runs them (`tinyrnn.KERNELS == "c"`).
+
+They are .mpy %s (%s): native code loads only on a board whose
+`sys.implementation._mpy & 0xffff` is exactly the value below (the .mpy version, its
+sub-version and the arch). Ask a board:
+`mpremote exec "import sys; print(sys.implementation._mpy & 0xffff)"`.
+RV32 boards add arch flags above bit 16 (the QEMU VIRT_RV32 firmware reports 77574);
+they load these files all the same.
+
+| arch | `_mpy & 0xffff` | `_c.mpy` bytes | `_c_train.mpy` bytes | mip (in the repository root) |
+|---|---|---|---|---|
+%s
+
+    mpremote mip install github:OWNER/REPO/package-<arch>.json
+
+Other arches (xtensawin: ESP32/-S2/-S3; xtensa: ESP8266) have none: there the viper
+kernels are the fast path (`mpremote mip install github:OWNER/REPO`, or `tinyrnn deploy`).
+
+Made from MicroPython v1.28.0's `py/dynruntime.mk` and `tools/mpy_ld.py`
+with %s; source sha256: %s
+(`../_c.c`, `../Makefile` and the tables.h written from `lib/tinyrnn/_tables.py`).
+`tinyrnn natmod` rebuilds them in build/ and checks these files byte for byte
+(host_tests/test_natmod_prebuilt.py too); `%s` rewrites them after a change to the C.
+
+%s%s.
+""" % (REGENERATE, _mpy_str(MPY_VERSION), MPY_RELEASE, "\n".join(rows), ", ".join(tools), source_digest(),
+       REGENERATE, TOOLCHAINS_LINE, "; ".join(_toolchain(t) for t in tools))
+
+
+def fresh(archs=ARCHS, work_root=None, out=None):
+    """{arch: [_c.mpy, _c_train.mpy]} built from source in clean folders under work_root
+    (default build/natmod-fresh); DeviceError when a toolchain or the source is missing."""
+    work_root = pathlib.Path(work_root or paths.build_dir() / "natmod-fresh")
+    built = {}
+    for arch in archs:
+        work = work_root / arch
+        shutil.rmtree(work, ignore_errors=True)
+        built[arch] = build(arch, work=work)
+        if out:
+            out("natmod: built %s (%s)" % (arch, ", ".join("%s %d bytes" % (f.name, f.stat().st_size)
+                                                           for f in built[arch])))
+    return built
+
+
+def differences(built, root=None):
+    """The committed prebuilt files (under root) that differ from `built` ({arch: files}) or are missing."""
+    stale = []
+    for arch, files in sorted(built.items()):
+        for new, old in zip(files, prebuilt_files(arch, root)):
+            if not old.is_file() or old.read_bytes() != new.read_bytes():
+                stale.append(old)
+    return stale
+
+
+def _comparable(text):
+    # the toolchains' version line says where the files were made; a check elsewhere compares the rest
+    return "\n".join(line for line in text.splitlines() if not line.startswith(TOOLCHAINS_LINE))
+
+
+def main(write=False, archs=None, work_root=None, root=None, out=print):
+    """`tinyrnn natmod`: rebuild every arch's modules from source; --write: into prebuilt/,
+    else check the committed ones equal them. Exit code."""
+    archs = list(archs or ARCHS)
+    bad = [a for a in archs if a not in ARCHS]
+    if bad:
+        out("natmod: error: no C build for %s (archs: %s)" % (", ".join(bad), ", ".join(ARCHS)))
+        return 2
+    root = pathlib.Path(root or prebuilt_dir())
+    try:
+        built = fresh(archs, work_root)
+    except DeviceError as e:
+        out("natmod: error: %s" % e)
+        return 2
+    if write:
+        for arch in archs:
+            for new, dst in zip(built[arch], prebuilt_files(arch, root)):
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                same = dst.is_file() and dst.read_bytes() == new.read_bytes()
+                if not same:
+                    dst.write_bytes(new.read_bytes())
+                out("natmod: %s %s (%d bytes)" % ("unchanged" if same else "wrote", paths.shown(dst),
+                                                  dst.stat().st_size))
+    stale = differences(built, root)
+    sizes = {a: [f.stat().st_size for f in prebuilt_files(a, root)] if all(f.is_file() for f in prebuilt_files(a, root))
+             else [0, 0] for a in ARCHS}
+    text = readme(sizes)
+    readme_path = root / "README.md"
+    old = readme_path.read_text() if readme_path.is_file() else ""
+    if write:
+        if old != text:
+            readme_path.write_text(text)
+            out("natmod: wrote %s" % paths.shown(readme_path))
+        return 0
+    if stale:
+        tools = sorted({_CC[a] for a in archs})
+        out("natmod: the prebuilt C kernels differ from a build of the source here: %s;\n"
+            "run `%s` (and commit lib/tinyrnn_c/prebuilt). If the C did not change, the toolchain did: here %s; "
+            "the committed files say theirs in %s"
+            % (", ".join(str(paths.shown(s)) for s in stale), REGENERATE, "; ".join(_toolchain(t) for t in tools),
+               paths.shown(readme_path)))
+        return 1
+    if set(archs) == set(ARCHS) and _comparable(old) != _comparable(text):
+        out("natmod: %s is out of date: run `%s`" % (paths.shown(readme_path), REGENERATE))
+        return 1
+    out("natmod: the prebuilt C kernels of %s equal a fresh build, byte for byte" % ", ".join(archs))
+    return 0

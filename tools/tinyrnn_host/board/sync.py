@@ -22,9 +22,23 @@ def same_content(local, board_digest):
     return False
 
 
+C_MODULES = ("_c.mpy", "_c_train.mpy")      # the C kernels, per arch (natmod.py)
+
+
+def kept_c_modules(info, files):
+    """The board's own C kernels that a deploy bringing none leaves in place: the host had none
+    for it (no build for its arch, another .mpy version), which is no reason to take working
+    kernels away. [] when the deploy brings its own (then the board's are replaced or removed)."""
+    prefix = info.package_dir + "/"
+    if any(prefix + m in files for m in C_MODULES):
+        return []
+    return [prefix + m for m in C_MODULES if prefix + m in info.files]
+
+
 def plan_package(info, files, suffixes=(".py", ".mpy")):
     """Split {board path: local file} into (upload, unchanged), and list the package
-    folder's other modules (stale .py/.mpy) for removal."""
+    folder's other modules (stale .py/.mpy) for removal; the board's C kernels stay
+    when `files` has none (kept_c_modules)."""
     upload, unchanged = [], []
     for remote, local in files.items():
         have = info.files.get(remote)
@@ -33,8 +47,9 @@ def plan_package(info, files, suffixes=(".py", ".mpy")):
         else:
             upload.append(remote)
     prefix = info.package_dir + "/"
+    kept = kept_c_modules(info, files)
     stale = sorted(p for p in info.files
-                   if p.startswith(prefix) and p not in files and p.endswith(suffixes))
+                   if p.startswith(prefix) and p not in files and p.endswith(suffixes) and p not in kept)
     return upload, unchanged, stale
 
 
@@ -50,6 +65,9 @@ def sync_package(board, info, files, report, dry_run=False, out=say):
     """Bring the board's package folder to exactly `files` ({board path: local}):
     upload what differs, then remove stale modules, in one mpremote call."""
     upload, unchanged, stale = plan_package(info, files)
+    for r in kept_c_modules(info, files):
+        out("note: the board keeps its own %s (this deploy has no C kernels for it; `mpremote rm :%s` "
+            "if it is from an older tinyrnn)" % (r, r))
     report.unchanged += unchanged
     verb = "would upload" if dry_run else "uploaded"
     if upload or stale:

@@ -1,4 +1,4 @@
-"""Board subcommands: deploy, vboard, device-test, run, mip."""
+"""Board subcommands: deploy, vboard, device-test, run, mip, dist, natmod."""
 import pathlib
 import sys
 
@@ -96,9 +96,10 @@ def add(sub):
     p.set_defaults(run=run)
 
     p = command(sub, "mip", "check (or --write) package.json for `mpremote mip install`",
-                "Check that package.json, the manifest `mpremote mip install` reads, lists lib/tinyrnn exactly;\n"
-                "--write regenerates it.")
-    p.add_argument("--write", action="store_true", help="rewrite package.json")
+                "Check that package.json, the manifest `mpremote mip install` reads, lists lib/tinyrnn exactly,\n"
+                "and that package-<arch>.json lists it plus that arch's prebuilt C kernels (lib/tinyrnn_c/prebuilt);\n"
+                "--write regenerates them.")
+    p.add_argument("--write", action="store_true", help="rewrite package.json and package-<arch>.json")
     p.add_argument("--version", help="set the package version (e.g. 0.2.0)")
     p.set_defaults(run=mip)
 
@@ -110,6 +111,17 @@ def add(sub):
     p.add_argument("--arch", action="append", metavar="ARCH",
                    help="only these native archs (repeatable; default: every arch mpy-cross knows)")
     p.set_defaults(run=dist)
+
+    p = command(sub, "natmod", "check (or --write) the prebuilt C kernels, lib/tinyrnn_c/prebuilt",
+                "Build the C kernels (lib/tinyrnn_c/_c.c) as dynamic native modules _c.mpy and _c_train.mpy for\n"
+                "every arch from source (cross toolchains and the MicroPython v1.28.0 source, $MICROPY_SRC), in\n"
+                "build/natmod-fresh, and check they equal the prebuilt ones committed in lib/tinyrnn_c/prebuilt\n"
+                "byte for byte (exit 1 naming the stale ones); --write puts them there. deploy, dist and mip give\n"
+                "boards the prebuilt files: users need no toolchain.")
+    p.add_argument("--write", action="store_true", help="rewrite lib/tinyrnn_c/prebuilt (and its README.md)")
+    p.add_argument("--arch", action="append", metavar="ARCH",
+                   help="only these archs (repeatable; default: all of x64 armv6m armv7m armv7emsp armv7emdp rv32imc)")
+    p.set_defaults(run=natmod)
 
 
 def deploy(a):
@@ -202,6 +214,11 @@ def _run_unix(a, source, files):
 def dist(a):
     from ..board import dist
     return dist.main(a.out, a.arch)
+
+
+def natmod(a):
+    from ..board import natmod
+    return natmod.main(a.write, a.arch)
 
 
 def mip(a):
