@@ -53,6 +53,9 @@ def test_wheel_carries_the_board_library_examples_and_runners(wheel):
                         ("device_tests", ROOT / "device_tests")):
         for f in folder.glob("*.py"):
             assert "tinyrnn_host/_shipped/%s/%s" % (sub, f.name) in names
+    for mpy in sorted((ROOT / "lib" / "tinyrnn_c" / "prebuilt").glob("*/*.mpy")):     # the C kernels, prebuilt
+        assert "tinyrnn_host/_shipped/lib/tinyrnn_c/prebuilt/%s/%s" % (mpy.parent.name, mpy.name) in names
+    assert len(list((ROOT / "lib" / "tinyrnn_c" / "prebuilt").glob("*/_c.mpy"))) >= 6
     for mjs in ("board/wasm.mjs", "board/mpvm/run.mjs", "board/vboard/bridge.mjs"):
         assert "tinyrnn_host/" + mjs in names
     assert not any(n.startswith(("tinyrnn/", "mirror/", "reference/")) for n in names)   # nothing at top level

@@ -13,8 +13,8 @@ its natmods): a user needs neither a cross toolchain nor the MicroPython source.
 (host_tests/test_natmod_prebuilt.py does the same).
 
 Each arch builds in its own copy of lib/tinyrnn_c/ with MicroPython's py/dynruntime.mk
-and tools/mpy_ld.py (pyelftools, requirements-dev.txt), from the MicroPython source at
-<checkout>/../shared/micropython-1.28.0 (or $MICROPY_SRC). tables.h is written there
+and tools/mpy_ld.py (pyelftools, requirements-dev.txt), from the MicroPython v1.28.0 source
+that mpsource.py finds or fetches ($MICROPY_SRC, ../shared, build/, a clone). tables.h is written there
 from lib/tinyrnn/_tables.py, so the C kernels read the very tables the viper and
 bytecode ones do. mpy_ld runs with PYTHONHASHSEED=0: it pulls libgcc's objects in
 the order of a set of names (armv6m's division helpers), so the bytes would otherwise
@@ -65,12 +65,13 @@ def prebuilt_files(arch, root=None):
 
 
 def micropython_src():
-    """The MicroPython source tree (py/dynruntime.mk, tools/mpy_ld.py)."""
-    env = os.environ.get("MICROPY_SRC")
-    root = pathlib.Path(env) if env else (paths.checkout() or pathlib.Path.cwd()).parent / "shared" / "micropython-1.28.0"
-    if not (root / "py" / "dynruntime.mk").is_file():
-        raise DeviceError("the MicroPython source is not at %s (set MICROPY_SRC to a v1.28.0 tree)" % root)
-    return root.resolve()
+    """The MicroPython source tree (py/dynruntime.mk, tools/mpy_ld.py), found or fetched by
+    mpsource.py; DeviceError saying how to provide it. Only rebuilding the modules needs it."""
+    from . import mpsource
+    try:
+        return mpsource.root()
+    except mpsource.SourceError as e:
+        raise DeviceError(str(e))
 
 
 def tables_h():
