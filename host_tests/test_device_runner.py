@@ -73,16 +73,36 @@ def test_unix_runner_counts_failures_memory_and_missing_passes(tmp_path, capfd):
     assert (passed, failed) == (1, 1) and "FAIL test_skipping.py [unix]: 1 passed of 2 tests defined" in out
 
 
-def test_both_runtimes_are_named_with_their_kernels(capfd):
+def test_both_runtimes_are_named_with_each_kernel_set(capfd):
     assert run_device_tests.main(["test_rng", "test_model"], runtime="both") == 0
     out = capfd.readouterr().out
     n = len(run_device_tests.test_functions(paths.device_tests() / "test_model.py"))
     both = n + len(run_device_tests.test_functions(paths.device_tests() / "test_rng.py"))
-    assert "== runtime wasm: the WebAssembly VM" in out and "== runtime unix: the unix port" in out
+    assert "== runtime wasm: the WebAssembly VM" in out
     assert "ok test_model.py [wasm]: %d passed of %d tests defined, kernels bytecode" % (n, n) in out
-    assert "ok test_model.py [unix]: %d passed of %d tests defined, kernels c" % (n, n) in out
-    assert "device tests by runtime: wasm %d passed, 0 failed (kernels bytecode); " \
-           "unix %d passed, 0 failed (kernels c)" % (both, both) in out
+    for kind in ("c", "viper", "bytecode"):
+        assert "== runtime unix, %s kernels: the unix port" % kind in out
+        assert "kernels: the unix port chooses %s, as a board running the %s set does" % (kind, kind) in out
+        assert "ok test_model.py [unix]: %d passed of %d tests defined, kernels %s" % (n, n, kind) in out
+    lines = out[out.index("device tests by runtime and kernel set:"):].splitlines()
+    assert [ln.split() for ln in lines[1:5]] == [[pair, str(both), "passed,", "0", "failed"] for pair in
+                                                 ("wasm/bytecode", "unix/c", "unix/viper", "unix/bytecode")]
+    assert lines[5] == "device tests: %d passed, 0 failed" % (4 * both)
+
+
+def test_a_kernel_set_the_library_does_not_choose_fails_the_pair(monkeypatch, capfd):
+    # the viper set's lib still holding the C module: the interpreter chooses c, and the pair fails
+    monkeypatch.setitem(run_device_tests.WITHOUT, "viper", ())
+    assert run_device_tests.main(["test_rng"], runtime="unix", kinds=("viper",)) == 1
+    assert "FAIL kernels: the unix port chooses c, not the viper set under test" in capfd.readouterr().out
+
+
+def test_unix_heap_is_what_the_file_states_for_the_set(tmp_path):
+    f = tmp_path / "test_x.py"
+    f.write_text("# a test\n# unix-heap: c 73728, bytecode 86016   (why)\nimport harness\n")
+    assert [run_device_tests.unix_heap(f, k, 65536) for k in ("c", "viper", "bytecode")] == [73728, 65536, 86016]
+    f.write_text("import harness\n")
+    assert run_device_tests.unix_heap(f, "c", 65536) == 65536
 
 
 def test_missing_unix_port_is_one_line_and_a_failure_in_ci(monkeypatch, capfd):

@@ -51,7 +51,7 @@ def add(sub):
                         "reports it and restarts (default %(default)s)")
     p.set_defaults(run=vboard)
 
-    p = command(sub, "device-test", "device_tests/ on the three MicroPythons, or a board (--port)",
+    p = command(sub, "device-test", "device_tests/ on every MicroPython and kernel set here, or a board (--port)",
                 "Run device_tests/ on MicroPython. wasm (the WebAssembly VM): each test function is its own\n"
                 "top-level call in one interpreter whose heap starts at --heap bytes; a file whose tests grow the\n"
                 "heap past it fails. unix (the unix port): one fresh interpreter per file under -X heapsize=--heap,\n"
@@ -62,11 +62,18 @@ def add(sub):
     p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
     add_port(p, "the MicroPython VM")
     p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
-    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "both", "all"), default="all",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "rv32", "both", "all"), default="all",
                    help="which MicroPython runs the tests: wasm, unix, qemu (the Cortex-M3 firmware under QEMU), "
-                        "both (wasm and unix) or all three (default %(default)s; ignored with --port)")
+                        "rv32 (the RV32 firmware under QEMU), both (wasm and unix) or all four (default "
+                        "%(default)s; ignored with --port)")
+    p.add_argument("--kernels", type=lambda v: tuple(v.split(",")), metavar="SETS",
+                   help="only these kernel sets, comma-separated (c, viper, bytecode; default: every set each "
+                        "runtime runs: wasm bytecode; unix, qemu, rv32 c, viper and bytecode)")
     p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
+    p.add_argument("--min-heap", action="store_true",
+                   help="instead of a pass/fail run: the smallest unix-port heap each file needs with each kernel "
+                        "set, beside the heap it states (its `# unix-heap:` line) and what that leaves")
     p.set_defaults(run=device_test)
 
     p = command(sub, "run", "run a MicroPython script on the VM or the unix port, heap capped",
@@ -152,8 +159,11 @@ def vboard(a):
 
 def device_test(a):
     from ..board import run_device_tests
+    if a.min_heap:
+        rows = run_device_tests.min_unix_heaps(run_device_tests.test_files(a.names), a.kernels)
+        return 1 if any(stated - need < run_device_tests.MARGIN for _, _, need, stated in rows) else 0
     return run_device_tests.main(a.names, heap=a.heap, source=a.source, port=a.port, timeout=a.timeout,
-                                 runtime=a.runtime)
+                                 runtime=a.runtime, kinds=a.kernels)
 
 
 def run(a):
