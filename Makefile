@@ -46,8 +46,9 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 	@cd tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# The README's test command: device tests on both MicroPythons (the WebAssembly VM and the
-# unix port, each under a 64 KB cap), then host tests (pytest).
+# The README's test command: device tests on every MicroPython here with each kernel set it
+# runs (the WebAssembly VM: bytecode; the unix port, the Cortex-M3 and the RV32 firmware under
+# QEMU: c, viper, bytecode; 64 KB heaps), then host tests (pytest).
 test: setup
 	$(TINYRNN) device-test --heap $(HEAP)
 	$(PY) -m pytest -q host_tests
