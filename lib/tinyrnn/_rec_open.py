@@ -1,6 +1,7 @@
-# Opening a recordings file (recordings.py): the header, the labels and every record
-# checked in one streaming pass with the CRC32, the reader's buffers allocated. Run once
-# per file; Recordings() drops this module again (its code does not stay in the heap).
+# Opening a recordings file (recordings.py): the header, then the file's size against the
+# sizes the header declares (before anything sized from them is allocated), the labels and
+# every record checked in one streaming pass with the CRC32, the reader's buffers allocated.
+# Run once per file; Recordings() drops this module again (its code does not stay in the heap).
 import struct
 from array import array
 
@@ -32,6 +33,8 @@ def _rows(buf, T, W):
 
 
 def scan(self, f, path, like):
+    # the checks in this order, with these messages, are also the host's decode
+    # (tools/tinyrnn_host/interop/recordings.py): both refuse the same files
     h = f.read(_HEAD_LEN)
     if len(h) < _HEAD_LEN:
         raise RecordingsError("%s: truncated: %d bytes, a recordings file starts with a %d-byte header"
@@ -48,52 +51,63 @@ def scan(self, f, path, like):
             raise RecordingsError("%s: %s is 0" % (path, name))
     if kind == CLASS and O < 2:
         raise RecordingsError("%s: %d classes: a class target needs at least 2" % (path, O))
-    crc = _crc32(h)
-    lb = f.read(L)
-    if len(lb) < L:
-        raise RecordingsError("%s: truncated in the labels (%d of %d bytes)" % (path, len(lb), L))
-    crc = _crc32(lb, crc)
-    self.labels = _labels(path, lb, kind, O)
-    self.kind = KINDS[kind]
-    self.steps = T
-    self.channels = C
-    self.outputs = O
-    self.n = N
+    if kind != CLASS and L:
+        raise RecordingsError("%s: %d label bytes, but only class targets have labels" % (path, L))
+    # the file's size against the sizes the header declares: every buffer below is sized
+    # from them, so none is larger than the file
     tw = 1 if kind == CLASS else (T * O if kind == STEPS else O)       # target values per record
-    self._rec = 2 * (T * C + tw)
-    if like is not None and (like.steps, like.channels, like.outputs, like.kind) == (T, C, O, self.kind):
-        self.raw, self.x, self.y = like.raw, like.x, like.y
-        self.raw_rows, self.rows, self._ys = like.raw_rows, like.rows, like._ys
-    else:
-        self.raw = array("h", bytes(2 * T * C))         # the record's inputs as stored
-        self.x = array("h", bytes(2 * T * C))           # ... through norm
-        self.y = array("h", bytes(2 * tw))
-        self.raw_rows = _rows(self.raw, T, C)
-        self.rows = _rows(self.x, T, C)
-        self._ys = _rows(self.y, T, O) if kind == STEPS else self.y
+    rec = 2 * (T * C + tw)
+    want = _HEAD_LEN + L + N * rec + 4
+    size = f.seek(0, 2)
+    if size != want:
+        raise RecordingsError("%s: %s: %d bytes, the header declares %d (%d label bytes, %d recordings"
+                              " of %d bytes, a CRC32)" % (path, "truncated file" if size < want else
+                                                          "trailing bytes", size, want, L, N, rec))
+    f.seek(_HEAD_LEN)
+    crc = _crc32(h)
+    try:                     # a file of the right size can still ask for more than the heap has
+        lb = f.read(L)
+        crc = _crc32(lb, crc)
+        labels = _labels(path, lb, O)
+        lb = None
+        same = like is not None and (like.steps, like.channels, like.outputs, like.kind) == (T, C, O, KINDS[kind])
+        raw = like.raw if same else array("h", bytes(2 * T * C))       # the record's inputs as stored
+        # a class is a u16 (up to 65534)
+        y = like.y if same else array("H" if kind == CLASS else "h", bytes(2 * tw))
+        for i in range(N):   # a first pass: every record's bytes and class, then the CRC32
+            if f.readinto(raw) != 2 * T * C or f.readinto(y) != 2 * tw:
+                raise RecordingsError("%s: the file changed while it was read (recording %d)" % (path, i))
+            if kind == CLASS and y[0] >= O:
+                raise RecordingsError("%s: recording %d has class %d, the file has %d classes"
+                                      % (path, i, y[0], O))
+            crc = _crc32(y, _crc32(raw, crc))
+        tail = f.read(4)
+        if len(tail) != 4:
+            raise RecordingsError("%s: the file changed while it was read (its CRC32)" % path)
+        stored = struct.unpack("<I", tail)[0]
+        if stored != crc & 0xFFFFFFFF:
+            raise RecordingsError("%s: CRC mismatch: stored 0x%08x, computed 0x%08x"
+                                  % (path, stored, crc & 0xFFFFFFFF))
+        if same:
+            x, raw_rows, rows, ys = like.x, like.raw_rows, like.rows, like._ys
+        else:
+            x = array("h", bytes(2 * T * C))                           # ... through norm
+            raw_rows = _rows(raw, T, C)
+            rows = _rows(x, T, C)
+            ys = _rows(y, T, O) if kind == STEPS else y
+    except MemoryError:
+        raise RecordingsError("%s: too big for the free heap: %d label bytes, recordings of %d steps x %d"
+                              " channels and %d target values" % (path, L, T, C, tw))
+    # valid: only now does the reader take its fields (a failed open leaves nothing half-built)
+    self.labels, self.kind, self.steps, self.channels, self.outputs, self.n = labels, KINDS[kind], T, C, O, N
+    self.raw, self.x, self.y, self.raw_rows, self.rows, self._ys = raw, x, y, raw_rows, rows, ys
+    self._rec = rec
     self._pair = [None, None]
     self._f = f
     self._start = _HEAD_LEN + L
-    # a first pass: every record's bytes and targets, then the CRC32 (nothing else is read into RAM)
-    for i in range(N):
-        crc = _check(self, i, crc, path)
-    tail = f.read(5)
-    if len(tail) < 4:
-        raise RecordingsError("%s: truncated: no CRC32 after the %d recordings" % (path, N))
-    if len(tail) > 4:
-        raise RecordingsError("%s: trailing bytes after the CRC32 (%d recordings of %d bytes)"
-                              % (path, N, self._rec))
-    stored = struct.unpack("<I", tail)[0]
-    if stored != crc & 0xFFFFFFFF:
-        raise RecordingsError("%s: CRC mismatch: stored 0x%08x, computed 0x%08x"
-                              % (path, stored, crc & 0xFFFFFFFF))
 
 
-def _labels(path, lb, kind, O):
-    if kind != CLASS:
-        if lb:
-            raise RecordingsError("%s: %d label bytes, but only class targets have labels" % (path, len(lb)))
-        return None
+def _labels(path, lb, O):
     if not lb:
         return None
     out = []
@@ -108,14 +122,3 @@ def _labels(path, lb, kind, O):
     if len(out) != O:
         raise RecordingsError("%s: %d labels for %d classes" % (path, len(out), O))
     return tuple(out)
-
-
-def _check(self, i, crc, path):
-    # record i (the next in the file) into raw and y, checked; the running CRC
-    f = self._f
-    if f.readinto(self.raw) != len(self.raw) * 2 or f.readinto(self.y) != len(self.y) * 2:
-        raise RecordingsError("%s: truncated in recording %d (%d bytes each)" % (path, i, self._rec))
-    if self.kind == "class" and not 0 <= self.y[0] < self.outputs:
-        raise RecordingsError("%s: recording %d has class %d, the file has %d classes"
-                              % (path, i, self.y[0], self.outputs))
-    return _crc32(self.y, _crc32(self.raw, crc))

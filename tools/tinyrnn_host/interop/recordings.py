@@ -5,6 +5,8 @@ lib/tinyrnn/recordings.py (format: docs/recordings-format.md).
         "class": (N,) class indices;  "steps": (N, T, O) Q8.8;  "last": (N, O) Q8.8
     write(path, xs, ys, kind, labels=None)
     xs, ys, kind, labels = decode(data)             # numpy int64 arrays, for the mirror
+    check(data) -> None, or why the board's reader refuses these bytes (decode raises
+        RecordingsError, a ValueError, with that message; read() puts the path first)
 """
 import struct
 import zlib
@@ -35,10 +37,7 @@ def encode(xs, ys, kind, labels=None):
     N, T, C = xs.shape
     ys = np.asarray(ys)
     if kind == "class":
-        if labels is not None:
-            O = len(labels)
-        elif ys.size:
-            O = int(ys.max()) + 1
+        O = len(labels) if labels is not None else (int(ys.max()) + 1 if ys.size else 0)
         if ys.shape != (N,) or not np.issubdtype(ys.dtype, np.integer) or ys.min() < 0 or ys.max() >= O or O < 2:
             raise ValueError("ys: expected %d class indices in 0..%d (at least 2 classes)" % (N, O - 1))
     else:
@@ -55,6 +54,8 @@ def encode(xs, ys, kind, labels=None):
         if not 1 <= len(b) <= 255 or any(c < 32 or c > 126 for c in b):
             raise ValueError("label %r: 1..255 printable ASCII characters" % name)
         lb += bytes([len(b)]) + b
+    if O > 65535 or len(lb) > 65535:
+        raise ValueError("%d outputs, %d label bytes: the header holds at most 65535 of each" % (O, len(lb)))
     out = [struct.pack(HEAD_FMT, MAGIC, VERSION, KINDS.index(kind), N, T, C, O, len(lb)), lb]
     for i in range(N):
         out.append(xs[i].astype("<i2").tobytes())
@@ -70,26 +71,72 @@ def write(path, xs, ys, kind, labels=None):
     return len(data)
 
 
-def decode(data):
-    """(xs, ys, kind, labels) of a recordings file's bytes; ValueError naming what is wrong."""
-    if len(data) < 20:
-        raise ValueError("truncated: %d bytes" % len(data))
+class RecordingsError(ValueError):
+    """A recordings file the board's reader refuses; the message says what is wrong."""
+
+
+def check(data):
+    """None if lib/tinyrnn/recordings.py opens a file of these bytes, else the message it
+    gives after the path: the same checks in the same order (lib/tinyrnn/_rec_open.py), the
+    file's size against the header's sizes before anything is read from them."""
+    data = memoryview(data).cast("B")
+    if len(data) < 16:
+        return "truncated: %d bytes, a recordings file starts with a 16-byte header" % len(data)
     magic, version, k, N, T, C, O, L = struct.unpack(HEAD_FMT, data[:16])
     if magic != MAGIC:
-        raise ValueError("not a recordings file (magic %r)" % magic)
-    if version != VERSION or k >= len(KINDS) or 0 in (N, T, C, O):
-        raise ValueError("bad header: version %d, kind %d, shape %d x %d x %d, outputs %d" % (version, k, N, T, C, O))
+        return "not a recordings file (magic %r, expected %r)" % (magic, MAGIC)
+    if version != VERSION:
+        return "format version %d, this reader reads version %d" % (version, VERSION)
+    if k >= len(KINDS):
+        return "target kind %d is not 0 (class), 1 (steps) or 2 (last)" % k
+    for name, v in (("recordings", N), ("steps", T), ("channels", C), ("outputs", O)):
+        if v == 0:
+            return "%s is 0" % name
+    if k == 0 and O < 2:
+        return "%d classes: a class target needs at least 2" % O
+    if k != 0 and L:
+        return "%d label bytes, but only class targets have labels" % L
+    tw = 1 if k == 0 else (T * O if k == 1 else O)
+    rec = 2 * (T * C + tw)
+    want = 16 + L + N * rec + 4
+    if len(data) != want:
+        return "%s: %d bytes, the header declares %d (%d label bytes, %d recordings of %d bytes, a CRC32)" % (
+            "truncated file" if len(data) < want else "trailing bytes", len(data), want, L, N, rec)
+    lb, at, n = data[16:16 + L], 0, 0
+    while at < L:
+        size = lb[at]
+        name = lb[at + 1:at + 1 + size]
+        if size == 0 or len(name) < size or any(c < 32 or c > 126 for c in name):
+            return "label %d is not 1..255 printable ASCII bytes" % n
+        at += 1 + size
+        n += 1
+    if L and n != O:
+        return "%d labels for %d classes" % (n, O)
+    if k == 0:
+        cls = np.frombuffer(data[16 + L:-4], "<u2").reshape(N, rec // 2)[:, -1]
+        bad = np.flatnonzero(cls >= O)
+        if bad.size:
+            return "recording %d has class %d, the file has %d classes" % (bad[0], cls[bad[0]], O)
+    stored, crc = struct.unpack("<I", data[-4:])[0], zlib.crc32(data[:-4])
+    if stored != crc:
+        return "CRC mismatch: stored 0x%08x, computed 0x%08x" % (stored, crc)
+    return None
+
+
+def decode(data):
+    """(xs, ys, kind, labels) of a recordings file's bytes; RecordingsError (a ValueError)
+    naming what is wrong for exactly the files the board's reader refuses."""
+    why = check(data)
+    if why:
+        raise RecordingsError(why)
+    data = memoryview(data).cast("B")
+    _, _, k, N, T, C, O, L = struct.unpack(HEAD_FMT, data[:16])
     kind = KINDS[k]
     tw = 1 if kind == "class" else (T * O if kind == "steps" else O)
-    size = 16 + L + N * 2 * (T * C + tw) + 4
-    if len(data) != size:
-        raise ValueError("recordings file is %d bytes, expected %d" % (len(data), size))
-    if struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
-        raise ValueError("CRC mismatch")
     labels, at = [], 16
     while at < 16 + L:
         n = data[at]
-        labels.append(data[at + 1:at + 1 + n].decode("ascii"))
+        labels.append(bytes(data[at + 1:at + 1 + n]).decode("ascii"))
         at += 1 + n
     rec = np.frombuffer(data[16 + L:-4], "<i2").reshape(N, T * C + tw).astype(np.int64)
     xs = rec[:, :T * C].reshape(N, T, C)
@@ -104,4 +151,8 @@ def decode(data):
 
 def read(path):
     with open(path, "rb") as f:
-        return decode(f.read())
+        data = f.read()
+    try:
+        return decode(data)
+    except RecordingsError as e:
+        raise RecordingsError("%s: %s" % (path, e)) from None
