@@ -1,6 +1,6 @@
 """Deploy tinyrnn to a MicroPython board with mpremote: .mpy files matched to the board, only what changed.
 
-    tinyrnn deploy [--port PORT] [--weights FILE] [--app FILE] [--dry-run] [--runtime wasm|unix|qemu]
+    tinyrnn deploy [--port PORT] [--weights FILE] [--app FILE] [--dry-run] [--runtime wasm|unix|qemu|qemu-m0|qemu-m7]
 
 1. probe.py asks the board (one `mpremote exec`) for sys.implementation._mpy,
    its version, its lib folder and the digest of every file this deploy may touch;
@@ -23,7 +23,8 @@ Without --port it deploys to a virtual board started for the duration of the
 command on the persistent folder build/vboard-fs (--runtime wasm, the default:
 the WebAssembly build, arch none) or build/uboard-fs (--runtime unix: the unix
 port, native arch x64); --runtime qemu: the Cortex-M3 firmware under QEMU (arch armv7m, its
-files in littlefs on its RAM disk, gone when it stops). Every board operation is a real `mpremote` call
+files in littlefs on its RAM disk, gone when it stops); qemu-m0 and qemu-m7 the Cortex-M0 (armv6m,
+as an RP2040) and the Cortex-M7 (armv7emdp) firmwares, the same way. Every board operation is a real `mpremote` call
 (device.py). See docs/deploy.md.
 """
 import pathlib
@@ -198,16 +199,16 @@ def deploy_romfs(port=None, heap=None, runtime="qemu", out=say):
         out("romfs: %s; mpremote romfs deploy on %s" % (paths.shown(img), port))
         Board(port, timeout=300).mpremote("romfs", "deploy", str(img))
         return img
-    if runtime != "qemu":
-        raise DeployError("--romfs: the %s virtual board has no ROMFS; give --port, or --runtime qemu" % runtime)
     from . import qemu
-    from ..reports.memory import CORTEX_M3_MPY
-    img = romfs.write_image(CORTEX_M3_MPY, paths.build_dir() / "romfs" / ("tinyrnn-%d.romfs" % CORTEX_M3_MPY),
-                            out=out)
-    with qemu.QemuBoard(heap or qemu.DEFAULT_HEAP, romfs=img, time_limit=600) as qport:
+    if runtime not in qemu.RUNTIMES:
+        raise DeployError("--romfs: the %s virtual board has no ROMFS; give --port, or --runtime %s"
+                          % (runtime, "|".join(qemu.RUNTIMES)))
+    spec = qemu.spec(runtime)
+    img = romfs.write_image(spec.mpy, paths.build_dir() / "romfs" / ("tinyrnn-%d.romfs" % spec.mpy), out=out)
+    with qemu.QemuBoard(heap or qemu.DEFAULT_HEAP, romfs=img, time_limit=600, board=spec) as qport:
         where = Board(qport).exec("import tinyrnn.model\nprint(tinyrnn.model.__file__)").strip()
-    out("romfs: %s loaded at 0x%x on the QEMU Cortex-M3 board: tinyrnn imports from %s"
-        % (paths.shown(img), qemu.ROMFS_ADDR, where))
+    out("romfs: %s loaded at 0x%x on the QEMU %s board: tinyrnn imports from %s"
+        % (paths.shown(img), spec.romfs[0], spec.cpu, where))
     if not where.startswith("/rom/"):
         raise DeployError("the QEMU board did not import tinyrnn from its ROMFS (%s)" % where)
     return img
@@ -229,7 +230,7 @@ def run(port=None, fs_dir=None, heap=None, runtime="wasm", romfs=False, **kw):
             deploy(port, **kw)
         else:
             from . import uboard
-            if runtime == "qemu":
+            if runtime.startswith("qemu"):
                 if fs_dir:
                     raise DeployError("--fs: the qemu board's filesystem is littlefs in its RAM, not a host folder")
             else:

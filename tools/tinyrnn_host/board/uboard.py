@@ -257,13 +257,14 @@ class UnixBoard(vboard.VirtualBoard):
         raise UnixBoardError("the unix-port board did not start (exit %s)" % self.proc.returncode)
 
 
-RUNTIMES = ("wasm", "unix", "qemu")
+RUNTIMES = ("wasm", "unix", "qemu", "qemu-m0", "qemu-m7")
 
 
 def start_virtual(runtime, heap_bytes=None, fs_dir=None, time_limit=None):
     """A started virtual board: runtime 'wasm' (board/vboard, the WebAssembly build), 'unix'
     (this module) or 'qemu' (board/qemu: the Cortex-M3 firmware; fs_dir does not apply, its
-    filesystem is littlefs in its RAM). Returns (board, port); DeviceError if it does not start."""
+    filesystem is littlefs in its RAM; 'qemu-m0', 'qemu-m7': the Cortex-M0 and Cortex-M7 ones).
+    Returns (board, port); DeviceError if it does not start."""
     from .device import DeviceError
     if runtime == "unix":
         board, errors = UnixBoard(heap_bytes or DEFAULT_HEAP, fs_dir, time_limit), (UnixBoardError,)
@@ -271,12 +272,12 @@ def start_virtual(runtime, heap_bytes=None, fs_dir=None, time_limit=None):
         from . import vboard
         board = vboard.VirtualBoard(heap_bytes or vboard.DEFAULT_HEAP, fs_dir, time_limit)
         errors = (vboard.VirtualBoardError,)
-    elif runtime == "qemu":
+    elif runtime in ("qemu", "qemu-m0", "qemu-m7"):
         from . import qemu
         errors = (qemu.QemuBoardError,)
         try:
             board = qemu.QemuBoard(heap_bytes or qemu.DEFAULT_HEAP, None, time_limit,
-                                   announce=lambda s: print(s, flush=True))
+                                   announce=lambda s: print(s, flush=True), board=runtime)
         except errors as e:
             raise DeviceError("virtual board (qemu): %s" % e)
     else:

@@ -20,29 +20,34 @@ def add(sub):
     p.add_argument("--source", action="store_true", help="deploy the .py sources instead of .mpy")
     p.add_argument("--romfs", action="store_true",
                    help="the library as a ROMFS image (the same .mpy set, run in place: no heap for its code), "
-                        "written with `mpremote romfs deploy`; --runtime qemu: loaded at 0x21000000 at start")
+                        "written with `mpremote romfs deploy`; --runtime qemu*: loaded by QEMU at start "
+                        "(0x21000000 on the Cortex-M3)")
     p.add_argument("--mpy-cross", metavar="PATH", help="use this mpy-cross binary")
     p.add_argument("--fs", metavar="DIR", help="the virtual board's flash folder (default: build/vboard-fs)")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES", help="the virtual board's heap")
     p.add_argument("--build-dir", metavar="DIR", type=pathlib.Path, help="the .mpy cache (default: build/mpy)")
-    p.add_argument("--runtime", choices=("wasm", "unix", "qemu"), default="wasm",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "qemu-m0", "qemu-m7"), default="wasm",
                    help="without --port: the virtual board's runtime (wasm: WebAssembly, arch none; "
                         "unix: the unix port, arch x64, native code; qemu: the Cortex-M3 firmware under QEMU, "
-                        "arch armv7m), default %(default)s")
+                        "arch armv7m; qemu-m0: the Cortex-M0 (microbit), armv6m as an RP2040; qemu-m7: the "
+                        "Cortex-M7 (mps2-an500), armv7emdp), default %(default)s")
     p.set_defaults(run=deploy)
 
     p = command(sub, "vboard", "start a virtual MicroPython board on a pty for mpremote",
                 "Start a virtual MicroPython board (the WebAssembly build under Node.js) on a pseudo-terminal;\n"
                 "prints PORT=/dev/pts/N for `mpremote connect`. Ctrl-C stops it. See docs/virtual-board.md.")
-    p.add_argument("--runtime", choices=("wasm", "unix", "qemu"), default="wasm",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "qemu-m0", "qemu-m7"), default="wasm",
                    help="wasm: the WebAssembly build (no native code); unix: the unix port (arch x64, viper, "
                         "a hard heap cap), its filesystem rooted in --fs; qemu: MicroPython v1.28.0 firmware for "
                         "the Cortex-M3 (mps2-an385) under qemu-system-arm, arch armv7m, littlefs on a RAM disk; "
-                        "default %(default)s")
+                        "qemu-m0: the same for the Cortex-M0 (microbit, nRF51), armv6m as an RP2040; qemu-m7: "
+                        "the Cortex-M7 (mps2-an500), armv7emdp; default %(default)s")
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
                    help="MicroPython heap (wasm: initial, grows when full, default 131072; "
-                        "unix: hard cap, default 262144; qemu: the firmware's heap, default 65536)")
-    p.add_argument("--romfs", metavar="IMG", help="qemu: a ROMFS image to load at 0x21000000 (mounted at /rom)")
+                        "unix: hard cap, default 262144; qemu*: the firmware's heap, default 65536; "
+                        "qemu-m0: at most 98304, its RAM disk shares the 256 KB SRAM)")
+    p.add_argument("--romfs", metavar="IMG", help="qemu*: a ROMFS image for QEMU to load (mounted at /rom): at "
+                   "0x21000000 on the Cortex-M3, 0x60000000 on the M7, in flash at 0x80000 on the M0")
     p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")
     p.add_argument("--time-limit", type=float, default=0, metavar="SECONDS",
                    help="stop after this long (default: run until Ctrl-C/SIGTERM)")
@@ -140,15 +145,15 @@ def deploy(a):
 
 
 def vboard(a):
-    if a.runtime == "qemu":
+    if a.runtime.startswith("qemu"):
         if a.fs:
             print("vboard: --fs: the qemu board's filesystem is littlefs in its RAM, not a host folder",
                   file=sys.stderr)
             return 2
         from ..board import qemu
-        return qemu.serve(a.heap or qemu.DEFAULT_HEAP, a.romfs, a.time_limit)
+        return qemu.serve(a.heap or qemu.DEFAULT_HEAP, a.romfs, a.time_limit, board=a.runtime)
     if a.romfs:
-        print("vboard: --romfs is for --runtime qemu", file=sys.stderr)
+        print("vboard: --romfs is for --runtime qemu, qemu-m0, qemu-m7", file=sys.stderr)
         return 2
     if a.runtime == "unix":
         from ..board import uboard

@@ -1,6 +1,8 @@
-"""The Cortex-M3 board: MicroPython v1.28.0 firmware (firmware.py) run by qemu-system-arm.
+"""The Cortex-M3 board: MicroPython v1.28.0 firmware (firmware.py) run by qemu-system-arm,
+and its siblings, the Cortex-M0 (MICROBIT) and the Cortex-M7 (MPS2_AN500): build.BOARDS.
 
     tinyrnn vboard --runtime qemu [--heap BYTES] [--romfs IMG] [--time-limit SECONDS]
+    tinyrnn vboard --runtime qemu-m0 | qemu-m7 ...
 
 prints the firmware's banner and `PORT=/dev/pts/N`: a pty of QEMU's own (its chardev), which the
 real `mpremote connect /dev/pts/N ...` drives exactly as it drives /dev/ttyACM0. The firmware's
@@ -22,12 +24,20 @@ and every host. Waiting for input the CPU halts in the semihosting call, but the
 time: an idle board still takes about a third of a core. Stop every board (by its own PID:
 stop() does) when done.
 
+The other boards differ where build.BOARDS says: the Cortex-M7 (mps2-an500, `_mpy` 8966: armv7emdp,
+hard double float) has the same RAM disk and its ROMFS at 0x60000000 (the AN500's PSRAM); the
+Cortex-M0 (microbit: nRF51 with 256 KB SRAM and 1 MB flash, `_mpy` 4870: armv6m, the native
+emitter turned on) keeps its RAM disk in the SRAM above heap and stack (160 KB with a 64 KB
+heap) and its ROMFS in flash at 0x80000; its firmware counts SysTick at the nRF51's 16 MHz, so
+one ticks_us is 1,000 instructions there too.
+
 From Python:
 
     from tinyrnn_host.board.qemu import QemuBoard
     with QemuBoard(heap_bytes=65536) as port:               # builds the firmware once (cached)
         subprocess.run(["mpremote", "connect", port, "ls"])
     QemuBoard(elf=firmware.firmware(65536, frozen=[...]), romfs="build/romfs.img")
+    QemuBoard(65536, board="m0")                            # the Cortex-M0 (or "m7", "MICROBIT", ...)
 """
 import os
 import pathlib
@@ -43,7 +53,7 @@ import tty
 from . import build as firmware
 from .._process import ProcessBoard
 
-MACHINE = "mps2-an385"
+MACHINE = "mps2-an385"          # the Cortex-M3's (build.BOARDS has the others')
 ROMFS_ADDR = 0x21000000        # QEMU's mps2 PSRAM; _boot.py looks for a ROMFS header there
 ROMFS_MAX = 0x400000
 START_TIMEOUT = 30.0
@@ -54,22 +64,26 @@ class QemuBoardError(RuntimeError):
     pass
 
 
-def qemu_command(elf, romfs=None, icount=True):
-    """The qemu-system-arm argv running `elf` with its UART on a new pty (printed by QEMU)."""
-    cmd = ["qemu-system-arm", "-machine", MACHINE, "-nographic", "-monitor", "null", "-serial", "null",
-           "-chardev", "pty,id=console", "-semihosting-config", "enable=on,target=native,chardev=console"]
+def qemu_command(elf, romfs=None, icount=True, board=firmware.BOARD):
+    """The qemu-system-arm argv running `elf` on `board` with its console on a new pty (printed by QEMU)."""
+    s = firmware.spec(board)
+    cmd = ["qemu-system-arm", "-machine", s.machine, *s.qemu_args, "-nographic", "-monitor", "null",
+           "-serial", "null", "-chardev", "pty,id=console",
+           "-semihosting-config", "enable=on,target=native,chardev=console"]
     if icount:
         cmd += ["-icount", "shift=0"]
     cmd += ["-kernel", str(elf)]
     if romfs:
-        cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (romfs, ROMFS_ADDR)]
+        cmd += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (romfs, s.romfs[0])]
     return cmd
 
 
 class QemuBoard(ProcessBoard):
-    """A running Cortex-M3 board in QEMU. Use as a context manager yielding the port path.
+    """A running Cortex-M3 board in QEMU (or another of build.BOARDS). Use as a context manager
+    yielding the port path.
 
     heap_bytes  the firmware's MicroPython heap (a hard cap); ignored when elf is given
+    board       build.BOARDS' name, runtime name or m0/m3/m7 (default: the Cortex-M3, MPS2_AN385)
     elf         a firmware.elf to run (default: firmware.firmware(heap_bytes), built if needed)
     romfs       a ROMFS image (e.g. from `mpremote romfs build`), mounted at /rom by _boot.py
     time_limit  seconds after which the board stops by itself (None: never)
@@ -77,7 +91,11 @@ class QemuBoard(ProcessBoard):
     """
 
     def __init__(self, heap_bytes=firmware.DEFAULT_HEAP, fs_dir=None, time_limit=None, stderr=None,
-                 elf=None, romfs=None, icount=True, announce=None):
+                 elf=None, romfs=None, icount=True, announce=None, board=firmware.BOARD):
+        try:
+            self.spec = firmware.spec(board)
+        except firmware.FirmwareError as e:
+            raise QemuBoardError(str(e))
         if fs_dir is not None:
             raise QemuBoardError("the QEMU board's filesystem is littlefs on its RAM disk, not a host folder: "
                                  "give no fs_dir (--fs); copy files with mpremote cp")
@@ -85,9 +103,9 @@ class QemuBoard(ProcessBoard):
             romfs = pathlib.Path(romfs).resolve()
             if not romfs.is_file():
                 raise QemuBoardError("romfs image %s not found" % romfs)
-            if romfs.stat().st_size > ROMFS_MAX:
+            if romfs.stat().st_size > self.spec.romfs[1]:
                 raise QemuBoardError("romfs image %s is %d bytes, over the %d the board maps"
-                                     % (romfs, romfs.stat().st_size, ROMFS_MAX))
+                                     % (romfs, romfs.stat().st_size, self.spec.romfs[1]))
         self.heap_bytes = int(heap_bytes)
         self.elf = pathlib.Path(elf) if elf else None
         self.romfs = romfs
@@ -107,12 +125,12 @@ class QemuBoard(ProcessBoard):
             raise QemuBoardError("already started")
         if self.elf is None:
             try:
-                self.elf = firmware.firmware(self.heap_bytes, announce=self._announce)
+                self.elf = firmware.firmware(self.heap_bytes, board=self.spec, announce=self._announce)
             except firmware.FirmwareError as e:
                 raise QemuBoardError(str(e))
         if not self.elf.is_file():
             raise QemuBoardError("firmware %s not found" % self.elf)
-        cmd = qemu_command(self.elf, self.romfs, self.icount)
+        cmd = qemu_command(self.elf, self.romfs, self.icount, self.spec)
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, start_new_session=True)
@@ -191,14 +209,15 @@ class QemuBoard(ProcessBoard):
                 pass
 
 
-def serve(heap_bytes=firmware.DEFAULT_HEAP, romfs=None, time_limit=None):
-    """`tinyrnn vboard --runtime qemu`: run a board until Ctrl-C / SIGTERM / the time limit; exit code."""
+def serve(heap_bytes=firmware.DEFAULT_HEAP, romfs=None, time_limit=None, board=firmware.BOARD):
+    """`tinyrnn vboard --runtime qemu` (qemu-m0, qemu-m7: `board`): run a board until Ctrl-C /
+    SIGTERM / the time limit; exit code."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *a: stop.set())
     try:
         board = QemuBoard(heap_bytes, romfs=romfs, time_limit=time_limit or None,
-                          announce=lambda s: print(s, file=sys.stderr, flush=True))
+                          announce=lambda s: print(s, file=sys.stderr, flush=True), board=board)
         port = board.start()
     except QemuBoardError as e:
         print("vboard: %s" % e, file=sys.stderr)
@@ -207,7 +226,8 @@ def serve(heap_bytes=firmware.DEFAULT_HEAP, romfs=None, time_limit=None):
         print(board.banner)
         print("PORT=%s" % port)
         print("FIRMWARE=%s" % board.elf)
-        print("QEMU pid %d: %s" % (board.pid, " ".join(qemu_command(board.elf, board.romfs, board.icount))))
+        print("QEMU pid %d: %s" % (board.pid, " ".join(qemu_command(board.elf, board.romfs, board.icount,
+                                                                     board.spec))))
         print("Use: mpremote connect %s ...   (Ctrl-C here stops the board)" % port, flush=True)
         while not stop.is_set() and board.alive():
             stop.wait(0.2)

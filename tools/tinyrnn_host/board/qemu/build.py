@@ -2,6 +2,7 @@
 
     from tinyrnn_host.board.qemu import firmware
     elf = firmware(65536)                                    # the Cortex-M3 board, 64 KB heap
+    elf = firmware(65536, board="m0")                        # the Cortex-M0 (MICROBIT), or "m7" (MPS2_AN500)
     elf = firmware(65536, frozen=[pathlib.Path("lib/tinyrnn")],   # a folder frozen in
                    extra_cflags=["-DMY_OPTION=1"])
 
@@ -48,6 +49,94 @@ class FirmwareError(RuntimeError):
     """The firmware could not be built; the message says why (and what to install)."""
 
 
+class Spec:
+    """One ARM board of ports/qemu as tinyrnn builds and runs it.
+
+    name      the port's BOARD (boards/<name>/mpconfigboard.mk)
+    runtime   its name on the command line (`--runtime qemu`, `qemu-m0`, `qemu-m7`)
+    cpu       "Cortex-M3" ... (the firmware's banner says the same)
+    machine   QEMU's -machine; qemu_args: more of QEMU's arguments (the port's QEMU_ARGS)
+    mpy       sys.implementation._mpy (6.3 and the arch: what a deploy compiles for)
+    ram_disk  (address, 512-byte blocks) of the littlefs RAM disk outside the heap, or None: the
+              top of the board's SRAM, above a linker script's RAM region cut to the heap (ram)
+    romfs     (address, max bytes) where QEMU loads a ROMFS image (_boot.py mounts it at /rom)
+    cflags    CFLAGS_EXTRA beyond tinyrnn's own; make_args: more `make` arguments
+    ram       (origin, bytes, reserve) for a board whose SRAM holds heap, stack and RAM disk:
+              the firmware's RAM region is heap + reserve (its other data and the C stack),
+              the RAM disk the rest, at least min_disk bytes
+    """
+
+    def __init__(self, name, runtime, cpu, machine, mpy, romfs, ram_disk=None, qemu_args=(), cflags=(),
+                 make_args=(), ram=None, min_disk=0, soc=""):
+        self.name, self.runtime, self.cpu, self.machine, self.mpy = name, runtime, cpu, machine, mpy
+        self.romfs, self.ram_disk, self.qemu_args = romfs, ram_disk, tuple(qemu_args)
+        self.cflags, self.make_args, self.ram, self.min_disk, self.soc = tuple(cflags), tuple(make_args), ram, min_disk, soc
+
+    @property
+    def arch(self):
+        """The native arch its _mpy names (armv6m, armv7em, armv7emdp): what a deploy compiles for."""
+        from ..mpycompile import decode_mpy
+        return decode_mpy(self.mpy).arch_name
+
+    def max_heap(self):
+        if self.ram is None:
+            return 2 << 20
+        origin, size, reserve = self.ram
+        return (size - reserve - self.min_disk) & ~4095
+
+    def layout(self, heap_bytes):
+        """(RAM region bytes or None, RAM disk address, blocks) for a firmware with this heap."""
+        if self.ram is None:
+            return (None,) + self.ram_disk
+        origin, size, reserve = self.ram
+        region = (heap_bytes + reserve + 4095) & ~4095
+        return region, origin + region, (size - region) // 512
+
+    def __repr__(self):
+        return "Spec(%s: %s, %s)" % (self.name, self.cpu, self.machine)
+
+
+BOARDS = {
+    # The one the project started with: 4 MB SSRAM1 holds the firmware, heap and stack; the RAM disk
+    # is 1 MB of SSRAM2/3, the ROMFS image in the PSRAM.
+    "MPS2_AN385": Spec("MPS2_AN385", "qemu", "Cortex-M3", "mps2-an385", 6918, romfs=(0x21000000, 0x400000),
+                       ram_disk=(0x20000000, 2048), soc="STM32F1/F2-class"),
+    # Cortex-M7 with a double-precision FPU (hard float, the firmware's floats are doubles): the
+    # AN385's memory map, but the PSRAM sits at 0x60000000 on QEMU's AN500.
+    "MPS2_AN500": Spec("MPS2_AN500", "qemu-m7", "Cortex-M7", "mps2-an500", 8966, romfs=(0x60000000, 0x400000),
+                       ram_disk=(0x20000000, 2048), soc="STM32F7/H7, i.MX RT"),
+    # nRF51 Cortex-M0 (armv6m: RP2040's instruction set), given 256 KB SRAM and 1 MB flash as the
+    # port's QEMU_ARGS do. mpconfigport.h leaves the native emitter off for QEMU_SOC_NRF51: on here
+    # (Thumb-1 only, so viper and armv6m .mpy load). The nRF51's clock is 16 MHz, and QEMU's SysTick
+    # runs at that rate, not the 25 MHz ticks.c assumes (one ticks_us would be 1,562.5 instructions
+    # under -icount shift=0): CPU_FREQ_HZ says 16 MHz, so one ticks_us is 1,000 as on the MPS2 boards.
+    # Its SRAM holds the firmware's data, the heap, the C stack and, above them, the RAM disk: a
+    # linker script cuts the RAM region to heap + 32 KB. The ROMFS image goes in flash at 512 KB.
+    "MICROBIT": Spec("MICROBIT", "qemu-m0", "Cortex-M0", "microbit", 4870, romfs=(0x80000, 0x80000),
+                     qemu_args=("-global", "nrf51-soc.flash-size=1048576", "-global", "nrf51-soc.sram-size=262144"),
+                     cflags=("-DMICROPY_EMIT_THUMB=1", "-DMICROPY_EMIT_THUMB_ARMV7M=0",
+                             "-DMICROPY_EMIT_INLINE_THUMB=1", "-DCPU_FREQ_HZ=16000000"),
+                     make_args=("MPY_CROSS_FLAGS=-march=armv6m",),
+                     ram=(0x20000000, 262144, 32768), min_disk=131072, soc="RP2040, nRF51, SAMD21"),
+}
+RUNTIMES = tuple(s.runtime for s in BOARDS.values())      # qemu (the Cortex-M3), qemu-m7, qemu-m0
+NAMES = {"m0": "MICROBIT", "m3": "MPS2_AN385", "m7": "MPS2_AN500", "qemu-m3": "MPS2_AN385"}
+NAMES.update({s.runtime: s.name for s in BOARDS.values()})
+NAMES.update({s.name.lower(): s.name for s in BOARDS.values()})
+NAMES.update({s.cpu.lower(): s.name for s in BOARDS.values()})
+
+
+def spec(board=BOARD):
+    """The Spec of `board`: a BOARD name (MICROBIT), a runtime name (qemu-m0), m0/m3/m7, or a Spec."""
+    if isinstance(board, Spec):
+        return board
+    name = NAMES.get(str(board).lower(), board)
+    if name not in BOARDS:
+        raise FirmwareError("board %r: the boards here are %s (or m0, m3, m7)"
+                            % (board, ", ".join("%s (%s, %s)" % (s.name, s.cpu, s.runtime) for s in BOARDS.values())))
+    return BOARDS[name]
+
+
 def apt_line():
     return "apt-get install -y " + " ".join(APT_PACKAGES)
 
@@ -89,10 +178,10 @@ def _tool_version(cmd):
         return "missing"
 
 
-def _manifest(frozen):
+def _manifest(frozen, boot=PORT_DIR / "_boot.py"):
     """(manifest text, the files whose content it depends on)."""
-    lines = ["freeze(%r, '_boot.py')" % str(PORT_DIR)]
-    deps = [PORT_DIR / "_boot.py"]
+    lines = ["freeze(%r, '_boot.py')" % str(boot.parent)]
+    deps = [boot]
     for item in frozen:
         if isinstance(item, pathlib.Path):
             item = item.resolve()
@@ -210,27 +299,120 @@ def port_copy(src):
     return dest
 
 
+BOOT_LINES = ("machine.RAMDisk(0x20000000, 512, 2048)   # 1 MB;", "0x21000000", "0x400000")
+
+
+def boot_file(s):
+    """The _boot.py a board's firmware freezes: port/_boot.py itself on the Cortex-M3, else a copy
+    (build/qemu/boot-<board>-<hash>/) with that board's RAM disk (for its heap) and ROMFS address."""
+    s = spec(s)
+    src = PORT_DIR / "_boot.py"
+    if s.name == BOARD:
+        return lambda heap_bytes: src
+
+    def make(heap_bytes):
+        text = src.read_text()
+        for old in BOOT_LINES:
+            if old not in text:
+                raise FirmwareError("%s no longer has %r: boot_file() needs updating" % (src, old))
+        _, addr, blocks = s.layout(heap_bytes)
+        text = (text.replace(BOOT_LINES[0], "machine.RAMDisk(0x%08x, 512, %d)   # %d KB;" % (addr, blocks, blocks // 2))
+                .replace(BOOT_LINES[1], "0x%08x" % s.romfs[0]).replace(BOOT_LINES[2], "0x%x" % s.romfs[1]))
+        text = text.replace("# Frozen into tinyrnn's QEMU firmware;",
+                            "# Frozen into tinyrnn's QEMU firmware (%s, %s, made from port/_boot.py);" % (s.name, s.cpu))
+        out = paths.build_dir() / "qemu" / ("boot-%s-%s" % (s.name, hashlib.sha256(text.encode()).hexdigest()[:12]))
+        if not (out / "_boot.py").is_file():
+            out.mkdir(parents=True, exist_ok=True)
+            tmp = out / "_boot.tmp"
+            tmp.write_text(text)
+            os.replace(tmp, out / "_boot.py")
+        return out / "_boot.py"
+    return make
+
+
+def linker_script(src, s, heap_bytes):
+    """build/qemu/ld/<board>-<K>k.ld: the port's linker script with its RAM region cut to the heap
+    plus the reserve (the RAM disk lives above it, where neither .bss nor the stack reaches)."""
+    region, addr, blocks = s.layout(heap_bytes)
+    ld = src / "ports" / "qemu" / "mcu" / "arm" / "nrf51.ld"
+    text = ld.read_text()
+    old = "RAM : ORIGIN = 0x%08x, LENGTH = %dK" % (s.ram[0], s.ram[1] // 1024)
+    if old not in text:
+        raise FirmwareError("%s no longer has %r: linker_script() needs updating" % (ld, old))
+    text = text.replace(old, "RAM : ORIGIN = 0x%08x, LENGTH = %dK   /* tinyrnn: the RAM disk is above, "
+                        "%d blocks of 512 at 0x%08x */" % (s.ram[0], region // 1024, blocks, addr))
+    # libgcc's 64-bit division (littlefs calls it) brings .ARM.exidx, which nrf51.ld does not place:
+    # in flash after .text (as mps2.ld does), .data's load image after it
+    old, exidx = "        _sidata = _etext;\n    } > ROM\n", ("    } > ROM\n\n    .ARM.exidx : {\n        . = ALIGN(4);\n"
+                                                        "        *(.ARM.exidx*)\n        . = ALIGN(4);\n"
+                                                        "        _sidata = .;\n    } > ROM\n")
+    if old not in text:
+        raise FirmwareError("%s no longer has %r: linker_script() needs updating" % (ld, old))
+    text = text.replace(old, exidx)
+    out = paths.build_dir() / "qemu" / "ld" / ("%s-%dk-%s.ld" % (s.name, region // 1024,
+                                                                  hashlib.sha256(text.encode()).hexdigest()[:12]))
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".tmp").write_text(text)
+        os.replace(out.with_suffix(".tmp"), out)
+    return out
+
+
 def firmware(heap_bytes=DEFAULT_HEAP, frozen=(), depends=(), extra_cflags=(), board=BOARD, announce=None):
-    """The path of a firmware.elf for QEMU's mps2-an385 with a `heap_bytes` MicroPython heap,
-    `frozen` (folders, .py files, manifest lines) frozen in beside _boot.py, built if not cached.
-    announce(line), when given, hears what is being built."""
-    if not isinstance(heap_bytes, int) or isinstance(heap_bytes, bool) or not 16384 <= heap_bytes <= 2 << 20:
-        raise FirmwareError("heap_bytes must be an int from 16384 to %d, not %r" % (2 << 20, heap_bytes))
-    if board != BOARD:
-        raise FirmwareError("board %r: only %s (Cortex-M3) is built here" % (board, BOARD))
+    """The path of a firmware.elf for `board` (BOARDS: MPS2_AN385, the Cortex-M3, by default;
+    MICROBIT or "m0", the Cortex-M0; MPS2_AN500 or "m7", the Cortex-M7) with a `heap_bytes`
+    MicroPython heap, `frozen` (folders, .py files, manifest lines) frozen in beside _boot.py,
+    built if not cached. announce(line), when given, hears what is being built."""
+    s = spec(board)
+    top = s.max_heap()
+    if not isinstance(heap_bytes, int) or isinstance(heap_bytes, bool) or not 16384 <= heap_bytes <= top:
+        raise FirmwareError("heap_bytes must be an int from 16384 to %d on %s (%s), not %r"
+                            % (top, s.name, s.cpu, heap_bytes))
     extra_cflags = [str(f) for f in extra_cflags]
     missing = missing_tools()
     if missing:
         raise FirmwareError("%s not found: install them with `%s`" % (", ".join(missing), apt_line()))
-    manifest, deps = _manifest(list(frozen))
+    manifest, deps = _manifest(list(frozen), boot_file(s)(heap_bytes))
     deps += [pathlib.Path(d) for d in depends]
     src = source_copy(announce)
     port = port_copy(src)
     gcc = _tool_version(TOOLCHAIN["arm"][0])
-    key = _digest([RECIPE, RELEASE, src.name, port.name, board, heap_bytes, manifest, extra_cflags, gcc], deps)
-    cflags = ["-DMICROPY_VFS_LFS2=1"] + extra_cflags
-    return make_firmware(src, port, board, heap_bytes, key, manifest,
-                         ["MICROPY_VFS_LFS2=1", "CFLAGS_EXTRA=" + " ".join(cflags)], announce)
+    cflags = ["-DMICROPY_VFS_LFS2=1"] + list(s.cflags) + extra_cflags
+    make_args = list(s.make_args)
+    parts = [RECIPE, RELEASE, src.name, port.name, s.name, heap_bytes, manifest, extra_cflags, gcc]
+    if s.name != BOARD:                         # (the Cortex-M3's key as it was: its cached builds stay)
+        parts += [s.cflags, s.make_args]
+    if s.ram is not None:
+        ld = linker_script(src, s, heap_bytes)
+        make_args.append("LDSCRIPT=" + str(ld))
+        deps.append(ld)
+    key = _digest(parts, deps)
+    elf = make_firmware(src, port, s.name, heap_bytes, key, manifest,
+                        ["MICROPY_VFS_LFS2=1", "CFLAGS_EXTRA=" + " ".join(cflags)] + make_args, announce)
+    if s.ram is not None:
+        check_layout(elf, s, heap_bytes)
+    return elf
+
+
+STACK_MIN = 16384       # bytes between the end of .bss and the top of the RAM region: the C stack
+
+
+def check_layout(elf, s, heap_bytes):
+    """FirmwareError unless the RAM region left the C stack STACK_MIN bytes (the linker already
+    refuses data that overflows the region; the stack is not in it) and the flash image ends
+    below the ROMFS image's address."""
+    nm = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True).stdout
+    syms = {parts[2]: int(parts[0], 16) for parts in (ln.split() for ln in nm.splitlines()) if len(parts) == 3}
+    region, addr, blocks = s.layout(heap_bytes)
+    flash_end = syms["_sidata"] + syms["_edata"] - syms["_sdata"]
+    if flash_end > s.romfs[0]:
+        raise FirmwareError("%s: the firmware's flash image ends at 0x%x, past the ROMFS address 0x%x"
+                            % (elf, flash_end, s.romfs[0]))
+    if syms.get("_estack") != addr:
+        raise FirmwareError("%s: _estack is 0x%x, not the RAM disk's start 0x%x" % (elf, syms.get("_estack", 0), addr))
+    if addr - syms["_ebss"] < STACK_MIN:
+        raise FirmwareError("%s: only %d bytes of C stack above .bss (heap %d, RAM region %d): raise the %s's "
+                            "reserve" % (elf, addr - syms["_ebss"], heap_bytes, region, s.name))
 
 
 def make_firmware(src, port, board, heap_bytes, key, manifest, make_args, announce=None):

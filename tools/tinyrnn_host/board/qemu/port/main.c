@@ -82,6 +82,19 @@ static uint32_t tinyrnn_semihosting_call(uint32_t num, const void *arg) {
 
 int tinyrnn_console_rx(void) {
     uint32_t c;
+    #if __ARM_ARCH_ISA_THUMB == 1
+    // armv6m (the Cortex-M0): Thumb-1 has no negative offset, nor an SP-based ldrb
+    __asm__ __volatile__ (
+        "cpsid i\n"
+        "movs r0, #7\n"              // SYS_READC
+        "movs r1, #0\n"
+        "bkpt 0xAB\n"
+        "mov r1, sp\n"
+        "sub r1, #1\n"                // (divided syntax: SUBS)
+        "ldrb %0, [r1]\n"
+        "cpsie i\n"
+        : "=l" (c) : : "r0", "r1", "memory");
+    #else
     __asm__ __volatile__ (
         "cpsid i\n"
         "movs r0, #7\n"              // SYS_READC
@@ -90,6 +103,7 @@ int tinyrnn_console_rx(void) {
         "ldrb %0, [sp, #-1]\n"
         "cpsie i\n"
         : "=r" (c) : : "r0", "r1", "memory");
+    #endif
     return (int)c;
 }
 
