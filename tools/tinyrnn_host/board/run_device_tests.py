@@ -1,6 +1,6 @@
 """Run device_tests/ on MicroPython: every runtime here with every kernel set it runs, or a real board with --port.
 
-    tinyrnn device-test [--runtime wasm|unix|qemu|rv32|both|all] [--kernels c,viper,bytecode] [--heap BYTES] [test_q88 ...]
+    tinyrnn device-test [--runtime wasm|unix|qemu|qemu-m0|qemu-m7|rv32|both|all] [--kernels c,viper,bytecode] [--heap BYTES] [test_q88 ...]
     tinyrnn device-test --port /dev/ttyACM0        (or a0, u0 ... as mpremote spells them)
 
 Each file runs once per (runtime, kernel set) pair (KERNEL_SETS): wasm with bytecode; the unix
@@ -32,6 +32,9 @@ qemu, the Cortex-M3 board (board/qemu: MicroPython v1.28.0 firmware for mps2-an3
 qemu-system-arm, 32-bit words, viper as armv7m code, MICROPY_HEAP_SIZE=--heap a hard cap): the
 library is deployed as armv7m .mpy and each file `mpremote run` as on a board with --port, every
 file under the same heap, training included.
+qemu-m0 and qemu-m7 run the same way on the Cortex-M0 (microbit: nRF51, armv6m, the code a deploy
+gives an RP2040; a Thumb-2 instruction faults there) and the Cortex-M7 (mps2-an500, armv7emdp, the
+DSP instructions): each with c, viper and bytecode, not part of "all".
 rv32, the RV32 firmware (board/qemu/rv32.py: ESP32-C3/C6's rv32imc) on qemu-system-riscv32,
 driven through its raw REPL: the .mpy set a deploy gives an ESP32-C3 (C and viper modules as
 rv32imc code) written into littlefs on a RAM block device at /, ahead of the frozen library,
@@ -64,7 +67,9 @@ SUPPORT = ("harness.py", "measure.py")      # the modules test files import from
 
 # The kernel sets each runtime runs every file with (the first: what a deploy gives that board).
 KERNEL_SETS = {"wasm": ("bytecode",), "unix": ("c", "viper", "bytecode"), "qemu": ("c", "viper", "bytecode"),
-               "rv32": ("c", "viper", "bytecode")}
+               "rv32": ("c", "viper", "bytecode"), "qemu-m0": ("c", "viper", "bytecode"),
+               "qemu-m7": ("c", "viper", "bytecode")}
+QEMU = ("qemu", "qemu-m0", "qemu-m7")         # the ARM firmwares (board/qemu build.BOARDS), by runtime name
 RUNTIMES = {"all": ("wasm", "unix", "qemu", "rv32"), "both": ("wasm", "unix")}
 # The modules a board running each set does not have.
 WITHOUT = {"c": (), "viper": ("_c", "_c_train"), "bytecode": ("_c", "_c_train", "_viper", "_viper_train")}
@@ -284,24 +289,26 @@ def with_kernels_line(path, out_dir):
     return script
 
 
-def run_on_qemu(files, heap, source, timeout, kinds=None):
-    """The files on the Cortex-M3 board (board/qemu) through the real mpremote: the library
+def run_on_qemu(files, heap, source, timeout, kinds=None, runtime="qemu"):
+    """The files on the Cortex-M3 board (board/qemu; `runtime` qemu-m0, qemu-m7: the Cortex-M0,
+    the Cortex-M7) through the real mpremote: the library
     deployed as a deploy gives it (.mpy, the C modules and viper modules native for the arch its
     _mpy names), the test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh
     heap after the soft reset), all under the firmware's `heap`-byte heap; then again for each
     smaller kernel set, its missing modules removed from the board. {set: [passed, failed]}."""
     from . import qemu
-    kinds = kinds or KERNEL_SETS["qemu"]
+    kinds = kinds or KERNEL_SETS[runtime]
     results = {}
     try:
-        board_ = qemu.QemuBoard(heap, time_limit=3600, announce=print)
+        board_ = qemu.QemuBoard(heap, time_limit=3600, announce=print, board=runtime)
         port = board_.start()
-    except qemu.QemuBoardError as e:
-        print("FAIL runtime qemu: %s" % e)
+    except (qemu.QemuBoardError, qemu.FirmwareError) as e:
+        print("FAIL runtime %s: %s" % (runtime, e))
         return {kinds[0]: [0, len(files)]}
+    cpu = board_.spec.cpu
     try:
-        print("== runtime qemu: the Cortex-M3 board (QEMU %s, pid %d) on %s, firmware %s"
-              % (qemu.board.MACHINE, board_.pid, port, paths.shown(board_.elf)))
+        print("== runtime %s: the %s board (QEMU %s, pid %d) on %s, firmware %s"
+              % (runtime, cpu, board_.spec.machine, board_.pid, port, paths.shown(board_.elf)))
         deployed = install_on_board(port, source=source)
         board = device.Board(port, timeout=timeout)
         with tempfile.TemporaryDirectory(prefix="qemu-tests-") as tmp:
@@ -317,18 +324,19 @@ def run_on_qemu(files, heap, source, timeout, kinds=None):
                                         ".mpy (C and viper modules native, for the arch _mpy names)", kind,
                                         " (removed %s)" % ", ".join(sorted(gone)) if gone else ""))
                 KERNELS_SEEN.clear()
-                failed = 0 if source else check_set(head, kind, "the Cortex-M3 board")
+                failed = 0 if source else check_set(head, kind, "the %s board" % cpu)
                 passed = 0
                 for path in files:
-                    print("== %s [qemu, %s, %d-byte heap]" % (path.name, kind, heap))
-                    p, f = run_on_board(path, board, "qemu %dK %s" % (heap // 1024, kind), with_kernels_line(path, tmp))
+                    print("== %s [%s, %s, %d-byte heap]" % (path.name, runtime, kind, heap))
+                    p, f = run_on_board(path, board, "%s %dK %s" % (runtime, heap // 1024, kind),
+                                        with_kernels_line(path, tmp))
                     passed += p
                     failed += f
                 results[kind] = [passed, failed]
                 if source:
                     break
     except device.DeviceError as e:
-        print("FAIL runtime qemu: %s" % e)
+        print("FAIL runtime %s: %s" % (runtime, e))
         results.setdefault(kinds[0], [0, 0])[1] += 1
     finally:
         board_.stop()
@@ -480,8 +488,8 @@ def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600,
                       % (mpunix.PACKAGE, ", a failure under CI=true" if ci else ""))
                 missing += ci
                 continue
-            if rt == "qemu":
-                got = run_on_qemu(files, heap, source, timeout, sets)
+            if rt in QEMU:
+                got = run_on_qemu(files, heap, source, timeout, sets, rt)
             elif rt == "rv32":
                 got = run_on_rv32(files, sets, timeout)
             else:

@@ -67,13 +67,15 @@ def add(sub):
     p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
     add_port(p, "the MicroPython VM")
     p.add_argument("--heap", type=heap_bytes, default=65536, metavar="BYTES", help="heap cap (default %(default)s)")
-    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "rv32", "both", "all"), default="all",
+    p.add_argument("--runtime", choices=("wasm", "unix", "qemu", "qemu-m0", "qemu-m7", "rv32", "both", "all"),
+                   default="all",
                    help="which MicroPython runs the tests: wasm, unix, qemu (the Cortex-M3 firmware under QEMU), "
-                        "rv32 (the RV32 firmware under QEMU), both (wasm and unix) or all four (default "
-                        "%(default)s; ignored with --port)")
+                        "qemu-m0 (the Cortex-M0, armv6m as an RP2040), qemu-m7 (the Cortex-M7, armv7emdp), "
+                        "rv32 (the RV32 firmware under QEMU), both (wasm and unix) or all: wasm, unix, qemu and "
+                        "rv32 (default %(default)s; ignored with --port)")
     p.add_argument("--kernels", type=lambda v: tuple(v.split(",")), metavar="SETS",
                    help="only these kernel sets, comma-separated (c, viper, bytecode; default: every set each "
-                        "runtime runs: wasm bytecode; unix, qemu, rv32 c, viper and bytecode)")
+                        "runtime runs: wasm bytecode; unix, qemu*, rv32 c, viper and bytecode)")
     p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
     p.add_argument("--min-heap", action="store_true",
