@@ -242,6 +242,31 @@ def source_copy(announce=None):
     stamp = dest / ".tinyrnn-ready"
     if stamp.is_file():
         return dest
+    with _locked(dest):              # another process (a second pytest worker) may be making it
+        if stamp.is_file():
+            return dest
+        return _make_source_copy(src, dest, stamp, announce)
+
+
+def _locked(path):
+    """An exclusive lock on path + '.lock', held for a `with` block: one build per output at a time."""
+    import contextlib
+    import fcntl
+
+    @contextlib.contextmanager
+    def hold():
+        lock = pathlib.Path(str(path) + ".lock")
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    return hold()
+
+
+def _make_source_copy(src, dest, stamp, announce):
     if dest.exists():
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +295,13 @@ def port_copy(src):
     dest = src / "ports" / ("qemu-tinyrnn-" + h.hexdigest()[:12])
     if (dest / "Makefile").is_file():
         return dest
+    with _locked(dest):
+        if (dest / "Makefile").is_file():
+            return dest
+        return _make_port_copy(src, dest)
+
+
+def _make_port_copy(src, dest):
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(src / "ports" / "qemu", tmp, symlinks=True, ignore=shutil.ignore_patterns("build*"))
@@ -422,6 +454,13 @@ def make_firmware(src, port, board, heap_bytes, key, manifest, make_args, announ
     elf = out / "firmware.elf"
     if elf.is_file():
         return elf
+    with _locked(out):
+        if elf.is_file():
+            return elf
+        return _build_firmware(src, port, board, heap_bytes, manifest, make_args, announce, out, elf)
+
+
+def _build_firmware(src, port, board, heap_bytes, manifest, make_args, announce, out, elf):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     (out / "manifest.py").write_text(manifest)
