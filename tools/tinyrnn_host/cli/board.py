@@ -45,7 +45,7 @@ def add(sub):
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
                    help="MicroPython heap (wasm: initial, grows when full, default 131072; "
                         "unix: hard cap, default 262144; qemu*: the firmware's heap, default 65536; "
-                        "qemu-m0: at most 98304, its RAM disk shares the 256 KB SRAM)")
+                        "qemu-m0: at most 106496, its RAM disk shares the 256 KB SRAM)")
     p.add_argument("--romfs", metavar="IMG", help="qemu*: a ROMFS image for QEMU to load (mounted at /rom): at "
                    "0x21000000 on the Cortex-M3, 0x60000000 on the M7, in flash at 0x80000 on the M0")
     p.add_argument("--fs", metavar="DIR", help="host folder that is the board's filesystem (default: a temporary one)")

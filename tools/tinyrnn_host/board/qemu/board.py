@@ -27,7 +27,7 @@ stop() does) when done.
 The other boards differ where build.BOARDS says: the Cortex-M7 (mps2-an500, `_mpy` 8966: armv7emdp,
 hard double float) has the same RAM disk and its ROMFS at 0x60000000 (the AN500's PSRAM); the
 Cortex-M0 (microbit: nRF51 with 256 KB SRAM and 1 MB flash, `_mpy` 4870: armv6m, the native
-emitter turned on) keeps its RAM disk in the SRAM above heap and stack (160 KB with a 64 KB
+emitter turned on) keeps its RAM disk in the SRAM above heap and stack (168 KB with a 64 KB
 heap) and its ROMFS in flash at 0x80000; its firmware counts SysTick at the nRF51's 16 MHz, so
 one ticks_us is 1,000 instructions there too.
 

@@ -1,5 +1,5 @@
-"""Batch work on the Cortex-M3 board for the host tests, bench and sizes: one board, many cases
-per `mpremote run`, every step a real mpremote call.
+"""Batch work on the Cortex-M3 board (or another of build.BOARDS: board="m0", "m7") for the host
+tests, bench and sizes: one board, many cases per `mpremote run`, every step a real mpremote call.
 
     with Session(heap_bytes=qemu.LARGE_HEAP) as s:
         s.install_lib()                        # as `tinyrnn deploy` gives it (arch from _mpy)
@@ -16,6 +16,7 @@ from . import build
 from .board import QemuBoard
 
 RP2040_MPY = 6 | (3 << 8) | (4 << 10)       # mpy 6.3, arch armv6m: what an RP2040's firmware reports
+                                            # (and the Cortex-M0 board, build.BOARDS["MICROBIT"])
 
 
 class Result:
@@ -27,8 +28,9 @@ class Result:
 class Session:
     """A QemuBoard plus the library on it; run() sends files, runs a script, fetches files."""
 
-    def __init__(self, heap_bytes=build.DEFAULT_HEAP, elf=None, timeout=1200):
-        self.board = QemuBoard(heap_bytes, elf=elf, time_limit=3 * timeout)
+    def __init__(self, heap_bytes=build.DEFAULT_HEAP, elf=None, timeout=1200, board=build.BOARD):
+        self.board = QemuBoard(heap_bytes, elf=elf, time_limit=3 * timeout, board=board)
+        self.spec = self.board.spec
         self.timeout = timeout
         self.port = None
         self.dev = None
@@ -75,8 +77,8 @@ class Session:
         (tmp / "_script.py").write_text(script)
         stdout, code = self.dev.run(tmp / "_script.py")
         if code != 0:
-            raise device.DeviceError("the script failed on the Cortex-M3 board (exit %d):\n%s"
-                                     % (code, stdout[-3000:]))
+            raise device.DeviceError("the script failed on the %s board (exit %d):\n%s"
+                                     % (self.spec.cpu, code, stdout[-3000:]))
         got = {}
         for name in collect:
             local = tmp / ("got_" + name)
