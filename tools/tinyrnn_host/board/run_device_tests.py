@@ -92,20 +92,25 @@ def lib_variant(compiled, kind, out_dir):
     return out_dir
 
 
-UNIX_HEAP_LINE = re.compile(r"^# unix-heap: ((?:[a-z]+ \d+)(?:, [a-z]+ \d+)*)", re.M)
+HEAP_LINE = r"^# %s-heap: ((?:[a-z]+ \d+)(?:, [a-z]+ \d+)*)"
 
 
-def unix_heap(path, kind, heap):
-    """The heap `path` runs at on the unix port with `kind`: what its `# unix-heap:` line states
-    for that set (e.g. `# unix-heap: c 73728, viper 73728, bytecode 86016`; a comment, so it costs
-    a board nothing) where that is more than `heap`, else `heap`."""
-    m = UNIX_HEAP_LINE.search(path.read_text())
+def stated_heap(path, where, kind, heap):
+    """What `path` states in its `# <where>-heap:` line for `kind` (e.g. `# unix-heap: c 73728,
+    viper 73728, bytecode 86016`; a comment, so it costs a board nothing) where that is more than
+    `heap`, else `heap`. where: "unix" (the unix port) or "qemu" (the ARM firmwares)."""
+    m = re.search(HEAP_LINE % where, path.read_text(), re.M)
     stated = {}
     if m:
         for item in m.group(1).split(","):
             k, v = item.split()
             stated[k] = int(v)
     return max(heap, stated.get(kind, heap))
+
+
+def unix_heap(path, kind, heap):
+    """The heap `path` runs at on the unix port with `kind` (its `# unix-heap:` line)."""
+    return stated_heap(path, "unix", kind, heap)
 
 
 def check_set(stdout, kind, where):
@@ -291,13 +296,31 @@ def with_kernels_line(path, out_dir):
 
 def run_on_qemu(files, heap, source, timeout, kinds=None, runtime="qemu"):
     """The files on the Cortex-M3 board (board/qemu; `runtime` qemu-m0, qemu-m7: the Cortex-M0,
-    the Cortex-M7) through the real mpremote: the library
-    deployed as a deploy gives it (.mpy, the C modules and viper modules native for the arch its
-    _mpy names), the test files compiled to .mpy into /tests, each file one `mpremote run` (a fresh
-    heap after the soft reset), all under the firmware's `heap`-byte heap; then again for each
-    smaller kernel set, its missing modules removed from the board. {set: [passed, failed]}."""
-    from . import qemu
+    the Cortex-M7) through the real mpremote: the library deployed as a deploy gives it (.mpy, the
+    C modules and viper modules native for the arch its _mpy names), each file one `mpremote run`
+    (a fresh heap after the soft reset), all under the firmware's `heap`-byte heap, then again for
+    each smaller kernel set, its missing modules removed from the board. A file whose `# qemu-heap:`
+    line states more for a set runs on a board built with that heap (exact there: QEMU's figures
+    do not move). {set: [passed, failed]}."""
     kinds = kinds or KERNEL_SETS[runtime]
+    plan = {}                                   # heap -> {set: [files]}
+    for kind in kinds:
+        for path in files:
+            plan.setdefault(stated_heap(path, "qemu", kind, heap), {}).setdefault(kind, []).append(path)
+    results = {}
+    for h in sorted(plan):
+        for kind, (p, f) in _qemu_session(plan[h], h, source, timeout, runtime).items():
+            got = results.setdefault(kind, [0, 0])
+            got[0] += p
+            got[1] += f
+    return results
+
+
+def _qemu_session(by_kind, heap, source, timeout, runtime):
+    """One board of `runtime` with a `heap`-byte heap: each set's files ({set: [files]}); {set: [passed, failed]}."""
+    from . import qemu
+    kinds = list(by_kind)
+    files = sorted({p for fs in by_kind.values() for p in fs})
     results = {}
     try:
         board_ = qemu.QemuBoard(heap, time_limit=3600, announce=print, board=runtime)
@@ -326,8 +349,9 @@ def run_on_qemu(files, heap, source, timeout, kinds=None, runtime="qemu"):
                 KERNELS_SEEN.clear()
                 failed = 0 if source else check_set(head, kind, "the %s board" % cpu)
                 passed = 0
-                for path in files:
-                    print("== %s [%s, %s, %d-byte heap]" % (path.name, runtime, kind, heap))
+                for path in by_kind[kind]:
+                    print("== %s [%s, %s, %d-byte heap%s]" % (path.name, runtime, kind, heap, "" if heap ==
+                                                              qemu.DEFAULT_HEAP else ", as the file states"))
                     p, f = run_on_board(path, board, "%s %dK %s" % (runtime, heap // 1024, kind),
                                         with_kernels_line(path, tmp))
                     passed += p
@@ -438,10 +462,56 @@ def run_runtime(runtime, files, heap, source, timeout, kinds=None):
     return results
 
 
+SUMMARY_LINE = re.compile(r"^  (\S+/\S+)\s+(\d+) passed, (\d+) failed", re.M)
+# the longest first, so two jobs end together (the emulated boards take minutes, the VM seconds)
+LONGEST_FIRST = ("rv32", "qemu", "qemu-m0", "qemu-m7", "unix", "wasm")
+
+
+def run_parallel(runtimes, jobs, names, heap, source, timeout, kinds, totals):
+    """Each runtime's device tests in a `tinyrnn device-test --runtime RT` of its own, `jobs` at a
+    time (each QEMU or interpreter is one thread: two cores run two runtimes); each one's output is
+    printed whole when it ends, its pairs added to `totals`. Returns the runtimes left to run here
+    (none)."""
+    import subprocess
+    import threading
+    order = sorted(runtimes, key=lambda rt: LONGEST_FIRST.index(rt) if rt in LONGEST_FIRST else 0)
+    lock = threading.Lock()
+    pending = list(order)
+
+    def one():
+        while True:
+            with lock:
+                if not pending:
+                    return
+                rt = pending.pop(0)
+            cmd = [sys.executable, "-m", "tinyrnn_host", "device-test", "--runtime", rt, "--heap", str(heap),
+                   "--timeout", str(timeout), *(["--kernels", ",".join(kinds)] if kinds else []),
+                   *(["--source"] if source else []), *names]
+            with tempfile.TemporaryFile("w+") as log:
+                code = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode
+                log.seek(0)
+                out = log.read()
+            with lock:
+                print(out, end="", flush=True)
+                pairs = SUMMARY_LINE.findall(out)
+                for pair, p, f in pairs:
+                    totals[pair] = [int(p), int(f), pair.split("/")[1]]
+                if code != 0 and not any(int(f) for _, _, f in pairs):
+                    totals.setdefault(rt + "/?", [0, 0, "?"])[1] += 1
+                    print("FAIL runtime %s: `%s` exited with %d" % (rt, " ".join(cmd[2:]), code))
+    threads = [threading.Thread(target=one) for _ in range(min(jobs, len(order)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return []
+
+
 KINDS = ("c", "viper", "bytecode")
 
 
-def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all", kinds=None):
+def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600, runtime="all", kinds=None,
+         jobs=1):
     """`tinyrnn device-test`: run the test files named (default: all); exit code."""
     files = test_files(names)
     known = {f.stem for f in test_files(())}
@@ -475,6 +545,8 @@ def main(names=(), heap=mpvm.DEFAULT_HEAP, source=False, port=None, timeout=600,
             return 2
         totals = {}
         missing = 0
+        if jobs > 1 and len(runtimes) > 1:
+            runtimes = run_parallel(runtimes, jobs, names, heap, source, timeout, kinds, totals)
         for rt in runtimes:
             sets = tuple(k for k in KERNEL_SETS[rt] if not kinds or k in kinds)
             if not sets:

@@ -78,6 +78,9 @@ def add(sub):
                         "runtime runs: wasm bytecode; unix, qemu*, rv32 c, viper and bytecode)")
     p.add_argument("--source", action="store_true", help="load lib as .py, not .mpy")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS", help="per test file on a board")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="run N runtimes at a time, each in a process of its own, its output printed whole when it "
+                        "ends (default %(default)s; `make test` uses 2, one per core)")
     p.add_argument("--min-heap", action="store_true",
                    help="instead of a pass/fail run: the smallest unix-port heap each file needs with each kernel "
                         "set, beside the heap it states (its `# unix-heap:` line) and what that leaves")
@@ -170,7 +173,7 @@ def device_test(a):
         rows = run_device_tests.min_unix_heaps(run_device_tests.test_files(a.names), a.kernels)
         return 1 if any(stated - need < run_device_tests.MARGIN for _, _, need, stated in rows) else 0
     return run_device_tests.main(a.names, heap=a.heap, source=a.source, port=a.port, timeout=a.timeout,
-                                 runtime=a.runtime, kinds=a.kernels)
+                                 runtime=a.runtime, kinds=a.kernels, jobs=a.jobs)
 
 
 def run(a):
