@@ -35,9 +35,11 @@ def add(sub):
                 "Microseconds per inference step and per training update on each MicroPython runtime (the unix\n"
                 "port with viper and bytecode kernels, the WebAssembly VM with bytecode), beside the naive float\n"
                 "GRU of the same size and bare multiply-accumulate loops over the same MACs: read the ratios.")
-    p.add_argument("--runtime", choices=["all", "both", "unix", "wasm", "qemu", "mirror"], default="all",
+    p.add_argument("--runtime", choices=["all", "both", "unix", "wasm", "qemu", "qemu-m0", "qemu-m7", "mirror"],
+                   default="all",
                    help="which runtime: unix, wasm, both of them, qemu (the Cortex-M3 under QEMU: instruction "
-                        "counts), mirror (the host mirror against PyTorch), or all (default)")
+                        "counts), qemu-m0, qemu-m7 (the Cortex-M0 and M7: instruction counts per kernel set, "
+                        "not in all), mirror (the host mirror against PyTorch), or all (default)")
     p.set_defaults(run=bench)
 
     p = command(sub, "sizes", "parameters, heap and .mpy bytes of models on MicroPython",

@@ -201,6 +201,9 @@ def main(runtime="all", progress=True):
         qemu_table(*measure_qemu())
         from . import qemu_counts
         qemu_counts.main()
+    if runtime in ("qemu-m0", "qemu-m7"):          # (not in "all")
+        from . import qemu_counts
+        qemu_counts.main(runtime)
     if runtime in ("all", "mirror"):
         from . import mirror_bench
         return mirror_bench.main()

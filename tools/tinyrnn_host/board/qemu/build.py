@@ -356,7 +356,7 @@ def boot_file(s):
         out = paths.build_dir() / "qemu" / ("boot-%s-%s" % (s.name, hashlib.sha256(text.encode()).hexdigest()[:12]))
         if not (out / "_boot.py").is_file():
             out.mkdir(parents=True, exist_ok=True)
-            tmp = out / "_boot.tmp"
+            tmp = out / ("_boot.%d.tmp" % os.getpid())        # (another pytest worker may write it too)
             tmp.write_text(text)
             os.replace(tmp, out / "_boot.py")
         return out / "_boot.py"
@@ -386,8 +386,9 @@ def linker_script(src, s, heap_bytes):
                                                                   hashlib.sha256(text.encode()).hexdigest()[:12]))
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".tmp").write_text(text)
-        os.replace(out.with_suffix(".tmp"), out)
+        tmp = out.with_suffix(".%d.tmp" % os.getpid())
+        tmp.write_text(text)
+        os.replace(tmp, out)
     return out
 
 
