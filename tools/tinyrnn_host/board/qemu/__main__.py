@@ -1,4 +1,4 @@
-"""python -m tinyrnn_host.board.qemu [--heap BYTES] [--check]: build (or find) the firmware, print its path."""
+"""python -m tinyrnn_host.board.qemu [--heap BYTES] [--board m0|m3|m7] [--check]: build (or find) the firmware, print its path."""
 import sys
 
 from .build import main

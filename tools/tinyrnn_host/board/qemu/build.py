@@ -492,10 +492,11 @@ def mpy_cross():
 
 
 def main(argv=None):
-    """python -m tinyrnn_host.board.qemu [--heap BYTES]: build (or find) and print the .elf."""
+    """python -m tinyrnn_host.board.qemu [--heap BYTES] [--board m0|m3|m7]: build (or find) and print the .elf."""
     import argparse
     ap = argparse.ArgumentParser(prog="python -m tinyrnn_host.board.qemu")
     ap.add_argument("--heap", type=int, default=DEFAULT_HEAP)
+    ap.add_argument("--board", default=BOARD, help="MPS2_AN385 (m3, the default), MICROBIT (m0) or MPS2_AN500 (m7)")
     ap.add_argument("--check", action="store_true", help="only check the toolchain and the source")
     a = ap.parse_args(argv)
     try:
@@ -506,7 +507,7 @@ def main(argv=None):
                 return 1
             print("qemu: toolchain ok (%s), source %s" % (_tool_version("arm-none-eabi-gcc"), source_dir()))
             return 0
-        print(firmware(a.heap, announce=lambda s: print(s, file=sys.stderr, flush=True)))
+        print(firmware(a.heap, board=a.board, announce=lambda s: print(s, file=sys.stderr, flush=True)))
     except FirmwareError as e:
         print("qemu: %s" % e, file=sys.stderr)
         return 1
