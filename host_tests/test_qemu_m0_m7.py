@@ -195,3 +195,19 @@ def test_training_every_optimizer_with_c_kernels_on_the_m0_bitexact(m0):
         got.update(json.loads(res.files["out.json"]))
     for case in TRAIN_CASES:
         assert got[case["name"]] == train.run_mirror(case), "Cortex-M0 (c, armv6m) != mirror: %s" % case["name"]
+
+
+def test_each_boards_command_line_and_limits():
+    from tinyrnn_host.board.qemu import FirmwareError, firmware, qemu_command
+    m0 = " ".join(qemu_command("f.elf", romfs="r.img", board="qemu-m0"))
+    assert "-machine microbit -global nrf51-soc.flash-size=1048576 -global nrf51-soc.sram-size=262144" in m0, m0
+    assert "loader,file=r.img,addr=0x80000,force-raw=on" in m0 and "shift=0" in m0
+    m7 = " ".join(qemu_command("f.elf", romfs="r.img", board="m7"))
+    assert "-machine mps2-an500 " in m7 and "addr=0x60000000" in m7, m7
+    assert spec("m0") is spec("MICROBIT") is spec("qemu-m0") and spec("qemu") is spec("m3") is spec("MPS2_AN385")
+    with pytest.raises(FirmwareError, match="the boards here are"):
+        spec("m4")
+    # the M0's SRAM holds heap, stack (24 KB with the rest of its data) and a RAM disk of at least 128 KB
+    assert spec("m0").max_heap() == 106496 and spec("m0").layout(65536) == (90112, 0x20016000, 336)
+    with pytest.raises(FirmwareError, match="16384 to 106496 on MICROBIT"):
+        firmware(131072, board="m0")
