@@ -63,7 +63,7 @@ HEADER = ("import sys, micropython\n"
           "print('KERNELS', kernels.name())\n")
 
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
-SUPPORT = ("harness.py", "measure.py", "heapfill.py")      # the modules test files import from device_tests/
+SUPPORT = ("harness.py", "measure.py")      # the modules test files import from device_tests/
 
 # The kernel sets each runtime runs every file with (the first: what a deploy gives that board).
 KERNEL_SETS = {"wasm": ("bytecode",), "unix": ("c", "viper", "bytecode"), "qemu": ("c", "viper", "bytecode"),
@@ -163,10 +163,8 @@ def verdict(path, runtime, names, passed, failed, stdout):
 # module only when the test returns (it collects only between top-level calls), so the test needs
 # 1.5 KB past 64 KB there (measured: fails at 66,048, fits 67,072; on the unix port, whose GC runs
 # mid-test as a board's does, it fits the 64 KB cap). test_train_fresh: the same, since the trainer
-# keeps its kernels' fallback in _budget (fails at 65,536, fits 66,560). test_train_nomem: its import
-# chunk loads the trainer, the optimizers and heapfill.py at once (fails at 66,560, fits 67,584);
-# on the VM its checks are only the ImportError of a missing set.
-VM_EXTRA_HEAP = {"test_train": 3072, "test_train_fresh": 3072, "test_train_nomem": 4096}
+# keeps its kernels' fallback in _budget (fails at 65,536, fits 66,560).
+VM_EXTRA_HEAP = {"test_train": 3072, "test_train_fresh": 3072}
 
 
 def run_on_vm(path, heap, mpy):
