@@ -6,22 +6,34 @@
 #   "c":        C compiled per architecture into native modules (_c.mpy for inference,
 #               _c_train.mpy for training, from lib/tinyrnn_c/_c.c), where they are
 #               deployed for the board's arch (x64, armv6m, armv7m, armv7emsp, rv32imc;
-#               not xtensawin). Where the training module does not load (no heap block
-#               for its code), a "c" model trains with the viper kernels: the same integers.
+#               not xtensawin).
 # All give the same integers (docs/arithmetic.md, 10). A model takes the best
 # available (c, then viper, then bytecode) unless told otherwise:
 #
 #     import tinyrnn
 #     from tinyrnn import kernels
 #     kernels.use("bytecode")          # models built from now on use bytecode kernels
-#     Model(desc, kernels="viper")     # or per model (ImportError where that kind is missing)
+#     Model(desc, kernels="viper")     # or per model (ImportError where that kind is missing,
+#                                      # MemoryError where its code found no heap block)
 #     tinyrnn.KERNELS                  # which the last model built got
+#
+# A kind whose code found no heap block (MemoryError while importing it) is tried again by the
+# next model: a collection may have made room. A trainer takes its model's kind, else the next
+# whose training module loads (c, then viper, then bytecode; Trainer.kernels says which), and
+# where none does, MemoryError in the budget's words ("Trainer needs ..."): train.py.
 import tinyrnn
 
 KINDS = ("c", "viper", "bytecode")
 _default = None              # what use() asked for: None = the best available
-_has = {}                    # kind -> does it import here, once known
+# kind -> None (not tried yet), True, or why it did not import (the exception: a MemoryError
+# where its code found no heap block); both keys from the start: recording one never grows the dict
+_has = {"c": None, "viper": None}
 _bc = None                   # the bytecode kernels, once loaded
+# what a kernel module that does not load raises (NameError: an import that ran out of heap can
+# leave its name in sys.modules bound to nothing, MicroPython 1.28's mp_obj_new_module, and the
+# next import hands that back); a tuple built once: an except clause naming them builds it each
+# time it runs, an allocation when the heap may be full
+ERRS = (ImportError, SyntaxError, ValueError, NotImplementedError, MemoryError, NameError)
 
 
 def _check(kind):
@@ -37,21 +49,24 @@ def use(name=None):
 
 
 def available(kind="viper"):
-    """True if the `kind` kernels ('c' or 'viper') import on this port."""
+    """True if the `kind` kernels ('c' or 'viper') import on this port (a kind whose code found
+    no heap block is tried again)."""
     if kind == "bytecode":
         return True
-    got = _has.get(kind)
-    if got is None:
+    got = _has[kind]
+    if got is None or isinstance(got, MemoryError):
         try:
             if kind == "c":
                 from . import _c  # noqa: F401
             else:
                 from . import _viper  # noqa: F401
             got = True
-        except (ImportError, SyntaxError, ValueError, NotImplementedError, MemoryError):
-            got = False             # (MemoryError: no heap block for the module's code)
+        except ERRS as e:
+            got = e
+            import sys               # (ERRS: a name left bound to nothing; drop it)
+            sys.modules.pop("tinyrnn._c" if kind == "c" else "tinyrnn._viper", None)
         _has[kind] = got
-    return got
+    return got is True
 
 
 def name(kind=None):
@@ -63,23 +78,35 @@ def name(kind=None):
         for kind in KINDS:
             if available(kind):
                 return kind
-    if not available(kind):
-        raise ImportError("kernels: %s kernels do not run on this port (%s)" % (kind, "no _c module for its arch"
-                          if kind == "c" else "no native emitter, or no _viper module"))
-    return kind
+    if available(kind):
+        return kind
+    e = _has[kind]
+    if isinstance(e, MemoryError):   # what to do, in _budget.py's words (loaded only here)
+        import sys
+        m = "kernels: no heap for their code; gc.collect() first"    # (no heap even for that)
+        try:
+            from . import _budget
+            m = _budget.no_block(kind, e)
+        except Exception:
+            pass
+        tinyrnn._unload("_budget")
+        sys.modules.pop("tinyrnn._budget", None)    # (train.py's _drop_budget)
+        raise MemoryError(m)
+    raise ImportError("kernels: %s kernels do not run on this port (%s)" % (kind, "no _c module for its arch"
+                      if kind == "c" else "no native emitter, or no _viper module"))
 
 
 def inference(kind):
     """The module holding elman_step, lstm_step, gru_step, dense_step for `kind`.
     Only that kind's bodies are loaded: a board running viper never loads the bytecode ones."""
-    tinyrnn.KERNELS = kind
     if kind == "c":
         from . import _c as k
-        return k
-    if kind == "viper":
+    elif kind == "viper":
         from . import _viper as k
-        return k
-    return bytecode()
+    else:
+        k = bytecode()
+    tinyrnn.KERNELS = kind           # once they are loaded
+    return k
 
 
 def bytecode():
@@ -89,18 +116,3 @@ def bytecode():
         from . import _bytecode
         _bc = _bytecode
     return _bc
-
-
-def training(kind):
-    """The module holding the backward, update and copy kernels for `kind`."""
-    if kind == "c":
-        try:
-            from . import _c_train as k
-            return k
-        except (ImportError, MemoryError):
-            kind = "viper"
-    if kind == "viper":
-        from . import _viper_train as k
-    else:
-        from . import _bytecode_train as k
-    return k

@@ -41,15 +41,61 @@ _G = const(536870911)        # gradient sums, clip bounds and the loss sum satur
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
+def _kernels_for(kind):
+    # The training kernels of a `kind` model; where its set does not load (a module missing, or
+    # no heap block for its code: a board's C training module is one 7 KB block), the next set
+    # that does, or MemoryError in the budget's words, never the bare one of an import
+    # (_budget.kernels: loaded only then, and dropped again).
+    try:
+        if kind == "c":
+            from . import _c_train as k
+        elif kind == "viper":
+            from . import _viper_train as k
+        else:
+            from . import _bytecode_train as k
+        return k
+    except _kernels.ERRS as e:
+        err = e
+    k = "Trainer needs the code of its training kernels in the heap: none fits"
+    try:
+        from . import _budget as b
+        k = b.kernels(kind, err)         # a module, or the error to raise
+    except Exception:                    # no heap even for _budget or the text (or _drop_budget's case)
+        pass
+    _drop_budget()
+    if type(k) is str:
+        raise MemoryError(k)
+    if isinstance(k, Exception):
+        raise k
+    return k
+
+
+def _drop_budget():
+    # _budget unloaded, and its name taken out of sys.modules where an import that ran out of heap
+    # left it there bound to nothing (MicroPython 1.28's mp_obj_new_module), which the next import
+    # would hand back (a NameError at the first use)
+    import sys
+    from . import _unload
+    _unload("_budget")
+    sys.modules.pop("tinyrnn._budget", None)
+
+
 def _budget(model, opt, steps, train):
     # train= parsed and the budget checked (_budget.py): code run once per trainer, loaded for
     # it, then dropped again, so a training program does not keep it in RAM. Returns
     # (lo, hi, p0, n, above): _budget.split
-    from . import _budget as b, _unload
     try:
-        return b.check(model, opt, steps, train)
+        from . import _budget as b
+        check = b.check
+    except ImportError:
+        raise
+    except Exception:        # MemoryError, or a NameError (_drop_budget)
+        _drop_budget()
+        raise MemoryError("Trainer needs _budget.py's code in the heap")
+    try:
+        return check(model, opt, steps, train)
     finally:
-        _unload("_budget")
+        _drop_budget()
 
 
 class Trainer(Loops):
@@ -105,7 +151,9 @@ class Trainer(Loops):
         opt = optimizer
         # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
         # no heap for it), then the budget of the buffers, checked before any is allocated
-        k = _kernels.training(model.kernels)          # the model's kind: bytecode or viper
+        # the model's kind, or the next whose training module loads (c, viper, bytecode: the same
+        # integers); MemoryError in the budget's words where none fits: nothing has changed yet
+        k = _kernels_for(model.kernels)
         if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
             from ._tables_train import NEG_LN
         # the trained layers lo..hi-1, their parameters' start p0 and count n in model.params,
@@ -179,6 +227,13 @@ class Trainer(Loops):
         opt.bind(n, k)
         self.sync_from_model()
 
+    @property
+    def kernels(self):
+        """The training kernels this trainer runs: 'c', 'viper' or 'bytecode' (its model's, or
+        the next that loaded where the model's training module did not: _kernels_for)."""
+        n = self.k.__name__
+        return "c" if n.endswith("_c_train") else ("viper" if n.endswith("_viper_train") else "bytecode")
+
     # ---- weights ---------------------------------------------------------
     def sync_from_model(self):
         """Take the model's Q8.8 weights as the master weights (after loading new weights)."""
@@ -192,8 +247,8 @@ class Trainer(Loops):
     def _bounds(self):
         # the weights changed: which exact loops each layer may use, forward and backward
         self.model.weights_changed()
-        if self.model.kernels != "bytecode":   # native kernels bound their sums per step
-            return
+        if getattr(self.k, "fits_cols", None) is None:   # native kernels bound their sums per step
+            return                       # (the bytecode ones alone have fits_cols: no allocation)
         l = 0
         for plan in self._plan:
             layer = plan[0]

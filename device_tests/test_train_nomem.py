@@ -1,0 +1,293 @@
+# Trainers whose training kernels find no heap block, with the heap really filled (no pretending).
+# On a board a module's code lives in the heap, the C training module's machine code as ONE block
+# (7.3 KB on the Cortex-M3), so a fragmented heap with plenty free refuses it. Here the heap is
+# filled, then reopened in holes too small for that block, and:
+# - a "c" model's Trainer falls back to a training set that loads, viper (holes of half the
+#   block) or bytecode (holes of 1.5 KB, below viper's blocks), drops what a failed attempt
+#   loaded, and trains to the NumPy mirror's golden CRC (test_kernels_train.py's); with no room
+#   for either beside this test (a 64 KB Cortex-M3), the budget's MemoryError names each set's
+#   error (host_tests/test_nomem_qemu.py runs it on the 256 KB firmware: viper, then bytecode);
+# - where no training set loads, Trainer raises MemoryError in the budget's words ("Trainer
+#   needs the code of its training kernels ..."), not the bare one of an import, and nothing
+#   changed: model, optimizer (not bound), modules.
+# The unix port maps native code outside its heap (mmap): a module fails there only when the heap
+# is all but full, so it builds the trainer with the heap full but for X bytes, X swept, and every
+# MemoryError must be the library's own or come from outside the kernels' loading. The
+# WebAssembly VM's heap grows when full (nothing to fill) and it has no C kernels: nothing to
+# run there. Models: test_kernels_nomem.py.
+# unix-heap: c 98304, viper 98304, bytecode 98304
+import gc
+import os
+import sys
+from binascii import crc32
+
+import harness
+import tinyrnn
+from tinyrnn import kernels
+from tinyrnn.model import Model
+from tinyrnn.optim import Adam
+from tinyrnn.train import Trainer
+
+GRU = {"input": 2, "layers": [{"kind": "gru", "hidden": 3}], "head": {"out": 2, "act": "identity"}}
+TRAIN_GOLDEN = 688713694     # test_kernels_train.py's: the NumPy mirror's (host_tests/test_device_kernels.py)
+TRAINING = ("_c_train", "_viper_train", "_viper", "_bytecode_train", "backward", "_update")
+VM = sys.platform == "webassembly"
+UNIX = sys.platform in ("linux", "darwin")      # native code outside the heap
+_held = [None, None, None]   # what fills the heap while a test runs
+
+
+def data():
+    return [([[(s * 31 + j * 7 + n * 3) % 600 - 300 for j in range(2)] for s in range(5)],
+             [[(s * 50 + n * 20) % 256 - 128, 100] for s in range(5)]) for n in range(6)]
+
+
+def size(name):
+    """The bytes of tinyrnn/<name>.mpy on the filesystem; None where it is not there (frozen, absent)."""
+    p = tinyrnn.__path__
+    try:
+        return os.stat((p if isinstance(p, str) else p[0]) + "/" + name + ".mpy")[6]
+    except OSError:
+        return None
+
+
+def forget(names):
+    # unload, so that the next use imports them again (into the heap as it is then)
+    for n in names:
+        tinyrnn._unload(n)
+        sys.modules.pop("tinyrnn." + n, None)    # (or its name left bound to nothing: kernels.ERRS)
+    if "_c" in names:
+        kernels._has["c"] = None
+    gc.collect()
+
+
+def fragment(hole, count=1000):
+    """Fill the heap, then reopen up to `count` holes of `hole` bytes, each between held blocks.
+    Returns the largest block that can then be allocated; -1 (nothing held) where the heap has
+    no room for two blocks of that size."""
+    gc.collect()
+    S = hole + 64
+    blocks = [None] * 200
+    pins = [None] * 200
+    i = 0
+    while i < 200:
+        try:
+            blocks[i] = bytearray(S)
+        except MemoryError:
+            break
+        i += 1
+    rest = None
+    n = S
+    while n:
+        try:
+            rest = (bytearray(n), rest)
+        except MemoryError:
+            n //= 2
+    if i < 2:                                # no room for holes of this size
+        blocks = pins = rest = None
+        gc.collect()
+        return -1
+    for j in range(min(i, count) - 1, -1, -1):
+        blocks[j] = None                     # free one block, and take back its tail: from the
+        gc.collect()                         # last, so that no earlier hole is lower (first fit)
+        try:
+            pins[j] = bytearray(S - hole)
+        except MemoryError:                  # (not freed: a stale pointer on the stack still held
+            pass                             # it; once freed it is a hole of S bytes)
+    _held[0] = blocks
+    _held[1] = pins
+    _held[2] = rest
+    gc.collect()
+    lo, hi = 0, 4 * S                        # the largest block that fits now, by bisection
+    while hi - lo > 16:
+        mid = (lo + hi) // 2
+        try:
+            x = bytearray(mid)
+            x = None
+            lo = mid
+        except MemoryError:
+            hi = mid
+    gc.collect()
+    return lo
+
+
+def squeeze(free):
+    """Fill the heap but for about `free` bytes in one block; False where no such block is free."""
+    gc.collect()
+    try:
+        spare = bytearray(free) if free else None
+    except MemoryError:
+        return False
+    rest = None
+    n = 4096
+    while n:
+        try:
+            rest = (bytearray(n), rest)
+        except MemoryError:
+            n //= 2
+    _held[2] = rest
+    spare = None
+    gc.collect()
+    return True
+
+
+def release():
+    _held[0] = _held[1] = _held[2] = None
+    gc.collect()
+
+
+def traceback(e):
+    import io
+    buf = io.StringIO()
+    sys.print_exception(e, buf)
+    return buf.getvalue()
+
+
+def sweep(build, reset, judge, limit, step):
+    """build() with the heap full but for X bytes, X = 0, step, ... below limit, reset() before
+    each; judge(X, what build returned or the exception it raised) with the heap back, at once
+    (with the heap full the VM raises one shared MemoryError object: the next fill rewrites it)."""
+    for X in range(0, limit, step):
+        reset()
+        if not squeeze(X):
+            break
+        try:
+            got = build()
+        except Exception as e:   # noqa: BLE001 (judged below, with the heap back)
+            got = e
+        release()
+        judge(X, got)
+        got = None
+
+
+def check_raw(e, frames):
+    # a MemoryError that is not the library's own may come only from outside the kernels' loading
+    tb = traceback(e)
+    for f in frames:
+        assert f not in tb, "a bare MemoryError from %s:\n%s" % (f, tb)
+
+
+def test_c_trainer_falls_back_to_a_set_that_fits():
+    n = size("_c_train")
+    if VM:                                   # no C kernels, nothing to fall back from (a trainer on
+        assert not kernels.available("c")    # its model's own set: the next test)
+        return
+    if n is None or UNIX or not kernels.available("c"):
+        # no C training module here, or (unix) one that never needs a large block: a trainer takes
+        # its model's own set, or raises MemoryError, not from the kernels' loading (viper's 30 KB
+        # beside this test in a 64 KB Cortex-M3 heap: the budget's words, or a buffer the budget
+        # counted in a heap too fragmented for it)
+        m = Model(GRU, 4)
+        try:
+            t = Trainer(m, optimizer=Adam(lr="0.05"), max_steps=5, clip_norm="0.5")
+        except MemoryError as e:
+            if not str(e).startswith("Trainer needs"):
+                check_raw(e, ("_kernels_for", "in kernels\n", "kernels.py"))
+            return
+        assert t.kernels == m.kernels, (t.kernels, m.kernels)
+        return
+    ds = data()
+    m = Model(GRU, 4, "c")
+    # holes below _c_train's block (7.3 KB on the Cortex-M3): of half its size, where viper's
+    # blocks fit (its largest: 2,636 bytes there), then of 1.5 KB, below _viper's 2,104-byte
+    # block: bytecode, whose blocks are smaller. With room (a 256 KB heap: host_tests/
+    # test_nomem_qemu.py) the trainer falls back to viper, then to bytecode, and trains to the
+    # golden CRC; in a 64 KB heap beside this test neither fits, and the budget's MemoryError
+    # names all three sets tried.
+    for hole, want in ((n // 2, "viper"), (1536, "bytecode")):
+        forget(TRAINING)
+        t = None
+        kind = crc = loaded = None
+        try:
+            big = fragment(hole)
+            if big < 0:
+                print("c model, holes of %d bytes: no room for them here" % hole)
+                continue
+            try:
+                t = Trainer(m, optimizer=Adam(lr="0.05"), max_steps=5, clip_norm="0.5")
+            except MemoryError as e:
+                kind = e
+            if t is not None:
+                kind = t.kernels
+                m.init(4)
+                t.sync_from_model()
+                t.fit(ds, 3, batch_size=2, shuffle=False, verbose=False)
+                crc = crc32(t.master, crc32(m.params))
+            loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules]
+        finally:
+            t = None
+            release()
+            forget(TRAINING)                 # (loaded into the holes: the next round fills afresh)
+        print("c model, holes of %d bytes (largest free block %d): %s; loaded %s" % (hole, big, kind, loaded))
+        assert big < hole + 100, "largest free block %d, for a %d-byte module" % (big, n)
+        assert "_c_train" not in loaded, loaded
+        if isinstance(kind, MemoryError):
+            kind = str(kind)
+            assert kind.startswith("Trainer needs the code of its training kernels in the heap"), kind
+            if kind.endswith("none fits"):   # no heap even for _budget.py's text of what each set said
+                continue
+            for part in ("c: MemoryError", "viper: ", "bytecode: MemoryError", " free: gc.collect() earlier"):
+                assert part in kind, (part, kind)
+            assert not loaded, "left loaded: %s" % loaded
+            continue
+        harness.eq(crc, TRAIN_GOLDEN, "crc32 after 3 epochs (c model, %s training kernels)" % kind)
+        if kind == "bytecode":               # what the viper attempt loaded was dropped again
+            assert "_viper" not in loaded and "_viper_train" not in loaded, loaded
+        if size("_viper_train") is not None:
+            assert kind == want, (kind, want)
+
+
+def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error():
+    if VM:       # its heap grows when full: nothing to fill (and no room for a trainer beside this
+        assert kernels.name() == "bytecode"  # file in 64 KB: its trainers are test_train.py's)
+        return
+    m = Model(GRU, 4)
+    kind = m.kernels
+    p0 = crc32(m.params, crc32(m.state))
+    if UNIX:
+        opts = [None]
+        said = [0]
+
+        def reset():
+            opts[0] = None
+            forget(TRAINING)
+            opts[0] = Adam(lr="0.05")
+
+        def build():
+            return Trainer(m, optimizer=opts[0], max_steps=5).kernels
+
+        def judge(X, got):
+            if isinstance(got, MemoryError) and str(got).startswith("Trainer needs"):
+                said[0] += str(got).startswith("Trainer needs the code of its training kernels")
+            elif isinstance(got, MemoryError):
+                check_raw(got, ("_kernels_for", "in kernels\n", "kernels.py"))
+            else:
+                assert got == kind, (X, got)         # built: on the model's own set
+                return
+            assert opts[0].k is None, "the optimizer was bound (X=%d)" % X
+            assert crc32(m.params, crc32(m.state)) == p0 and m.kernels == kind, "the model changed (X=%d)" % X
+        sweep(build, reset, judge, 4096, 128)
+        assert said[0], "no X left the trainer without room for its kernels"
+        return
+    opt = Adam(lr="0.05")
+    forget(TRAINING)
+    try:
+        # small holes: no C or viper module's largest block, and a few only: not the bytecode set's total
+        fragment(1024, 4)
+        msg = harness.expect_error(MemoryError, Trainer, m, "mse", opt, "all", None, 5)
+        loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules and k != "_" + kind]
+    finally:
+        release()
+    print("no room for any training kernels: MemoryError: %s" % msg)
+    assert msg.startswith("Trainer needs the code of its training kernels in the heap"), msg
+    assert crc32(m.params, crc32(m.state)) == p0 and m.kernels == kind, "the model changed"
+    assert opt.k is None, "the optimizer was bound"
+    assert not loaded, "left loaded: %s" % loaded
+    try:                                     # the heap is back: it builds, or says why not
+        Trainer(m, optimizer=opt, max_steps=5)
+    except MemoryError as e:
+        assert str(e).startswith("Trainer needs"), e
+    forget(TRAINING)
+
+
+if __name__ == "__main__":
+    harness.run_all(globals())
