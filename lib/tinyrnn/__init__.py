@@ -1,12 +1,24 @@
 # tinyrnn: Q8.8 recurrent networks that run and train on MicroPython (README.md).
-KERNELS = None      # "viper" or "bytecode": the kernels of the last model built (tinyrnn.kernels)
+KERNELS = None      # "c", "viper" or "bytecode": the kernels of the last model built (tinyrnn.kernels)
+
+# `tinyrnn deploy` writes _upgrading into this folder before it changes the first library file and
+# removes it after the last (docs/deploy.md): while it is there the folder may hold a mix of old and
+# new modules, and nothing imports; the file says why and what to do. (Module-level code, freed
+# after the import; its text is the file's, so that every program does not keep it as a constant.)
+try:
+    _u = open(__path__ + "/_upgrading")
+except Exception:   # no such file (OSError); CPython, where __path__ is a list (TypeError)
+    _u = None
+if _u:
+    raise ImportError(_u.read())
+del _u
 
 
 def _unload(name):
     # drop a module that ran once (a check at construction, a file's validation) so a board's
     # heap does not keep its code: sys.modules and this package forget it, the collector frees it
+    # (no allocation: it may run where the heap is full)
     import sys
-    sys.modules.pop("tinyrnn." + name, None)
-    g = globals()
-    if name in g:
-        del g[name]
+    m = globals().pop(name, None)
+    if m:
+        sys.modules.pop(m.__name__, None)

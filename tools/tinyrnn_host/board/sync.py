@@ -1,5 +1,13 @@
 """Bring a board's files to what a deploy wants, comparing digests from the probe:
-upload only what differs, remove the package's stale modules."""
+upload only what differs, remove the package's stale modules.
+
+A library upgrade is all or nothing (docs/deploy.md, "An upgrade is all or nothing"): before the
+first file of the package folder changes, a marker file MARKER is written into it, and it is
+removed only after the last upload and removal; lib/tinyrnn/__init__.py refuses to import while
+it is there, so a board whose upgrade was cut short (cable, Ctrl-C, a crash, a power cut) runs
+neither the old set nor a mix of old and new modules, but says to deploy again, and the next
+deploy finishes the job. __init__ itself goes first (the check is then the new one), under a
+temporary name and renamed into place, so it is never half-written."""
 import hashlib
 import pathlib
 import zlib
@@ -61,23 +69,79 @@ def remove_code(paths):
     return ("import os\nfor p in %r:\n    try:\n        os.remove(p)\n    except OSError:\n        pass\n" % (paths,))
 
 
+MARKER = "_upgrading"         # in the package folder while an upgrade changes it (lib/tinyrnn/__init__.py)
+
+
+def marker_text(path):
+    """What the marker file says: the text of the ImportError the library raises while it is there."""
+    return ("tinyrnn: an upgrade of this library was interrupted (%s is there): its modules may be a mix "
+            "of old and new. Run `tinyrnn deploy` again to finish it." % path)
+
+
+def mark_code(path):
+    # written under a temporary name and renamed: the marker is never there without its text
+    return ("f = open(%r, 'w')\nf.write(%r)\nf.close()\n" % (path + ".tmp", marker_text(path))
+            + rename_code(path + ".tmp", path))
+
+
+def rename_code(tmp, dst):
+    # a replace of dst by tmp (one folder): one rename where the filesystem replaces (littlefs,
+    # posix), else remove and rename (FAT); by bare names from inside the folder (the unix-port
+    # virtual board's VfsPosix loses an absolute destination)
+    folder, tmp = tmp.rsplit("/", 1)
+    dst = dst.rsplit("/", 1)[1]
+    return ("import os\nc = os.getcwd()\nos.chdir(%r)\ntry:\n    os.rename(%r, %r)\nexcept OSError:\n"
+            "    os.remove(%r)\n    os.rename(%r, %r)\nos.chdir(c)\n" % (folder, tmp, dst, dst, tmp, dst))
+
+
+def is_init(remote):
+    return remote.rsplit("/", 1)[-1] in ("__init__.py", "__init__.mpy")
+
+
+def upgrade_steps(info, files, upload, stale):
+    """The mpremote commands of one upgrade of the package folder, in order (sync_package runs
+    them as one mpremote call, joined by "+"): write MARKER (and the folders); __init__ under a
+    temporary name, renamed into place; the other files; the stale modules removed, MARKER last.
+    Each step a list of mpremote arguments."""
+    pkg = info.package_dir
+    marker = pkg + "/" + MARKER
+    steps = [["exec", mkdirs_code([info.lib_dir, pkg]) + mark_code(marker)]]
+    tmps = []
+    for r in upload:
+        if is_init(r):
+            steps.append(["cp", "-f", str(files[r]), ":" + r + ".tmp"])
+            steps.append(["exec", rename_code(r + ".tmp", r)])
+            tmps.append(r + ".tmp")
+    rest = [str(files[r]) for r in upload if not is_init(r)]
+    if rest:
+        steps.append(["cp", "-f"] + rest + [":" + pkg + "/"])
+    gone = stale + [pkg + "/" + n + ".tmp" for n in ("__init__.py", "__init__.mpy", MARKER)
+                    if pkg + "/" + n + ".tmp" not in tmps]
+    steps.append(["exec", remove_code(gone + [marker])])
+    return steps
+
+
 def sync_package(board, info, files, report, dry_run=False, out=say):
-    """Bring the board's package folder to exactly `files` ({board path: local}):
-    upload what differs, then remove stale modules, in one mpremote call."""
+    """Bring the board's package folder to exactly `files` ({board path: local}): upload what
+    differs, then remove stale modules, in one mpremote call, all or nothing (upgrade_steps, the
+    module docstring). A MARKER left by an interrupted upgrade is finished and removed."""
     upload, unchanged, stale = plan_package(info, files)
     for r in kept_c_modules(info, files):
         out("note: the board keeps its own %s (this deploy has no C kernels for it; `mpremote rm :%s` "
             "if it is from an older tinyrnn)" % (r, r))
+    marker = info.package_dir + "/" + MARKER
+    interrupted = marker in info.files
+    if interrupted:
+        out("found %s: an earlier upgrade was interrupted (the board refuses to import tinyrnn until one "
+            "finishes): %s it" % (marker, "this deploy would finish" if dry_run else "finishing"))
     report.unchanged += unchanged
     verb = "would upload" if dry_run else "uploaded"
-    if upload or stale:
+    upload = sorted(upload, key=lambda r: not is_init(r))        # __init__ first
+    if upload or stale or interrupted:
         if not dry_run:
-            args = ["exec", mkdirs_code([info.lib_dir, info.package_dir])]
-            if upload:
-                # Upload first, remove after: if the upload fails the board keeps a working set.
-                args += ["+", "cp", "-f"] + [str(files[r]) for r in upload] + [":" + info.package_dir + "/"]
-            if stale:
-                args += ["+", "exec", remove_code(stale)]
+            args = []
+            for step in upgrade_steps(info, files, upload, stale):
+                args += (["+"] if args else []) + step
             board.mpremote(*args, timeout=60 + sum(pathlib.Path(files[r]).stat().st_size for r in upload) // 500)
         for r in upload:
             out("%s %s (%d bytes)" % (verb, r, pathlib.Path(files[r]).stat().st_size))
