@@ -26,7 +26,9 @@ MUTANTS = {   # name: (the line as it is in _c.c, what the mutant has instead)
     "block of rows": ("        a3 += (I)*w3++ * x;", "        a3 += (I)(w3++, w2[-1]) * x;"),
     # the single rows after the last whole block (and a dense head) sum one term short
     "row tail": ("        a0 += (I)*w++ * *v;", "        a0 += (I)*w++ * (v + 1 < e ? *v : 0);"),
-    "gradient sum wraps": ("                gi[j] = GSAT(v);", "                gi[j] = v;"),
+    "gradient sum unsaturated": ("                    v = GSAT(v);", "                    v = v + 0;"),
+    # the backward matvec's column pairs: the second column reads the first one's weights
+    "column pair": ("                v1 += (I)q[1] * e;", "                v1 += (I)q[0] * e;"),
     "update rounding": ("    return (-la <= b && b <= la) ? (a * b + 32768) >> 16 : mul16(a, b);",
                         "    return (-la <= b && b <= la) ? (a * b + 32767) >> 16 : mul16(a, b);"),
 }

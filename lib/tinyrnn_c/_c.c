@@ -485,6 +485,13 @@ static void acts32(const int16_t *src, I so, int32_t *dst, I d0, I n, int tanh) 
 }
 
 // out[j] = dsat(add * out[j] + r8(sum_r p[w0 + j + r * stride] * d[r])), j < n
+static inline void matvec_put(int32_t *out, I j, I v, int add) {
+    if (add) {
+        v += out[j];
+    }
+    out[j] = DSAT(v);
+}
+
 static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, int32_t *out, I n, int add, int fast) {
     I md = 0;
     for (I r = 0; r < nrows; r++) {
@@ -497,7 +504,22 @@ static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, 
         }
     }
     int plain = fast || nrows * md <= 65532;
-    for (I j = 0; j < n; j++) {
+    I j = 0;
+    if (plain) {            // two columns share each load of d[r]: each column's sum as it was
+        for (; j + 2 <= n; j += 2) {
+            const int16_t *q = p + w0 + j;
+            I v0 = 128, v1 = 128;
+            for (I r = 0; r < nrows; r++) {
+                I e = d[r];
+                v0 += (I)q[0] * e;
+                v1 += (I)q[1] * e;
+                q += stride;
+            }
+            matvec_put(out, j, v0 >> 8, add);
+            matvec_put(out, j + 1, v1 >> 8, add);
+        }
+    }
+    for (; j < n; j++) {
         I i = w0 + j;
         I v;
         if (plain) {
@@ -530,10 +552,7 @@ static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, 
                 v = hi + (lo >> 8) + top * 268435456;
             }
         }
-        if (add) {
-            v += out[j];
-        }
-        out[j] = DSAT(v);
+        matvec_put(out, j, v, add);
     }
 }
 
@@ -545,8 +564,11 @@ static void grads(int32_t *g, I at, const int32_t *d, I nrows, const int16_t *c,
             int32_t *gi = g + at + r * n;
             const int16_t *cx = c + xo;
             for (I j = 0; j < n; j++) {
-                I v = gi[j] + e * cx[j];
-                gi[j] = GSAT(v);
+                I v = gi[j] + e * cx[j];                 // |v| < 2^30: one compare finds |v| > G
+                if ((mp_uint_t)(v + 536870911) > 1073741822u) {
+                    v = GSAT(v);
+                }
+                gi[j] = v;
             }
             I v = g[b0 + r] + (e << 8);
             g[b0 + r] = GSAT(v);
@@ -736,12 +758,14 @@ static I sq8(I g) {                 // optim.sq8: min(S, r8(g^2))
     return v > 536870911 ? 536870911 : v;
 }
 
-static I isqrt(I x) {               // digit by digit, as the viper kernels
-    // the first digit: the largest power of 4 <= x, capped at 4**14 (the viper kernels walk
-    // down to it from 4**14 one digit at a time; clz finds it at once). x < 2**29 here.
+static I isqrt(I x) {               // floor(sqrt(x)) for 0 <= x < 2^30 (v is at most S = 2^29 - 1)
     if (x <= 0) {
         return 0;
     }
+    #if defined(__ARM_ARCH_6M__)
+    // digit by digit, as the viper kernels (the Cortex-M0 has no divide instruction). The
+    // first digit: the largest power of 4 <= x, capped at 4**14 (the viper kernels walk down
+    // to it from 4**14 one digit at a time; clz finds it at once). x < 2**29 here.
     I r = 0, bit = x >= ((I)1 << 28) ? (I)1 << 28 : (I)1 << ((31 - __builtin_clz((unsigned)x)) & ~1);
     while (bit) {
         if (x >= r + bit) {
@@ -753,6 +777,21 @@ static I isqrt(I x) {               // digit by digit, as the viper kernels
         bit >>= 2;
     }
     return r;
+    #else
+    // Newton's method from above (one divide instruction a step; the same floor(sqrt(x))):
+    // with 4^k <= x, r = ((x >> k) + 2^k) // 2 + 1 > (x / 2^k + 2^k) / 2 >= sqrt(x); while
+    // r > floor(sqrt(x)), y = (r + x // r) // 2 is below r and not below floor(sqrt(x)); at
+    // r = floor(sqrt(x)), y >= r: r is the root.
+    I k = (31 - __builtin_clz((unsigned)x)) >> 1;
+    I r = (((x >> k) + ((I)1 << k)) >> 1) + 1;
+    for (;;) {
+        I y = (r + x / r) >> 1;
+        if (y >= r) {
+            return r;
+        }
+        r = y;
+    }
+    #endif
 }
 
 static I ratio(I m, I d) {          // _update.step_ratio
@@ -763,7 +802,7 @@ static I ratio(I m, I d) {          // _update.step_ratio
     if (q < -131072) {
         return -536870911;
     }
-    I t = (q << 12) + fdiv((m - q * d) * 8192 + d, 2 * d);
+    I t = (q << 12) + ((m - q * d) * 8192 + d) / (2 * d);   // 0 <= m - q d < d: / is //
     return GSAT(t);
 }
 
