@@ -20,13 +20,28 @@ from tinyrnn_host.board import mpunix, natmod
 pytestmark = pytest.mark.slow      # five module builds and runs: about two minutes
 
 MUTANTS = {   # name: (the line as it is in _c.c, what the mutant has instead)
-    "row rounding": ("            I acc = dot_plain(p + r * nI, x, nI, (b << 8) + 128);",
-                     "            I acc = dot_plain(p + r * nI, x, nI, (b << 8) + 127);"),
-    "row store wraps": ("            v = SAT16(acc);\n        }\n        out[r] = SAT16(v);",
-                        "            v = acc;\n        }\n        out[r] = v;"),
-    "gradient sum wraps": ("                gi[j] = GSAT(v);", "                gi[j] = v;"),
+    "row rounding": ("    I a = ((I)b1[r] << 8) + 128;", "    I a = ((I)b1[r] << 8) + 127;"),
+    "row store wraps": ("                out[r + i] = SAT16(v);", "                out[r + i] = v;"),
+    # the rows a block shares each load of v with: the fourth row reads the third's weights
+    "block of rows": ("        a3 += (I)*w3++ * x;", "        a3 += (I)(w3++, w2[-1]) * x;"),
+    # the single rows after the last whole block (and a dense head) sum one term short
+    "row tail": ("        a0 += (I)*w++ * *v;", "        a0 += (I)*w++ * (v + 1 < e ? *v : 0);"),
+    "gradient sum unsaturated": ("                    v = GSAT(v);", "                    v = v + 0;"),
+    # the backward matvec's column pairs: the second column reads the first one's weights
+    "column pair": ("                v1 += (I)q[1] * e;", "                v1 += (I)q[0] * e;"),
     "update rounding": ("    return (-la <= b && b <= la) ? (a * b + 32768) >> 16 : mul16(a, b);",
                         "    return (-la <= b && b <= la) ? (a * b + 32767) >> 16 : mul16(a, b);"),
+}
+# The pair path (PAIRS: two int16s per 32-bit load, SMLAD on armv7em) built for x64 with SMLAD
+# written in C (mac2), so that the suites run its loops here; the Cortex-M7 runs the real one
+# (test_qemu_m0_m7.py). The build must equal the mirror, each of its mutants must not.
+PAIRS = "#define PAIRS 1\n"
+PAIR_MUTANTS = {
+    # the fourth row's pairs read the third row's weights
+    "pair block": ("        a3 = mac2(a3, ld2(w3), x);", "        a3 = mac2(a3, ld2(w2), x);"),
+    # an odd length's last term dropped after the pairs
+    "pair odd tail": ("    for (; v < e; v++) {\n        I x = *v;\n        a0 += (I)*w0++ * x;\n        a1 += (I)*w1++ * x;\n        a2",
+                      "    for (; v + 1 < e; v++) {\n        I x = *v;\n        a0 += (I)*w0++ * x;\n        a1 += (I)*w1++ * x;\n        a2"),
 }
 
 
@@ -71,11 +86,26 @@ def test_the_real_module_equals_the_mirror(cases, train_mirror, tmp_path):
     assert not training_differs(lib, train_mirror)
 
 
-@pytest.mark.parametrize("name", MUTANTS)
-def test_a_mutant_is_caught(name, cases, train_mirror, tmp_path):
-    old, new = MUTANTS[name]
+def mutant(old, new, prefix=""):
     src = (natmod.source_dir() / "_c.c").read_text()
     assert src.count(old) == 1, "the mutated line is no longer in _c.c: %r" % old
-    c_mpy = natmod.build("x64", source=src.replace(old, new), work=tmp_path / "build")
+    return prefix + src.replace(old, new)
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_a_mutant_is_caught(name, cases, train_mirror, tmp_path):
+    c_mpy = natmod.build("x64", source=mutant(*MUTANTS[name]), work=tmp_path / "build")
     lib = lib_with(c_mpy, tmp_path)
     assert inference_differs(lib, cases) or training_differs(lib, train_mirror), "mutant %r passed" % name
+
+
+def test_the_pair_path_equals_the_mirror(cases, tmp_path):
+    src = PAIRS + (natmod.source_dir() / "_c.c").read_text()
+    lib = lib_with(natmod.build("x64", source=src, work=tmp_path / "build"), tmp_path)
+    assert not inference_differs(lib, cases)
+
+
+@pytest.mark.parametrize("name", PAIR_MUTANTS)
+def test_a_pair_path_mutant_is_caught(name, cases, tmp_path):
+    c_mpy = natmod.build("x64", source=mutant(*PAIR_MUTANTS[name], prefix=PAIRS), work=tmp_path / "build")
+    assert inference_differs(lib_with(c_mpy, tmp_path), cases), "mutant %r passed" % name

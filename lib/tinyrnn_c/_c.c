@@ -39,26 +39,200 @@ static inline I fdiv(I a, I b) {     // Python's //, b != 0
     return q;
 }
 
-static I act(I q, int tanh) {
-    const uint16_t *t = tanh ? TANH : SIGMOID;
-    I end = tanh ? 1024 : 2048;
+// sigmoid and tanh of docs/arithmetic.md 3: table step 1/16, linear interpolation
+static inline __attribute__((always_inline)) I lerp(const uint16_t *t, I x) {
+    I j = x >> 4;
+    I a = t[j];
+    return (a * 16 + ((I)t[j + 1] - a) * (x & 15) + 1024) >> 11;
+}
+
+static inline __attribute__((always_inline)) I sig(I q) {
     I x = q < 0 ? -q : q;
-    I s;
-    if (x >= end) {
-        s = 256;
-    } else {
-        I j = x >> 4;
-        I a = t[j];
-        s = (a * 16 + ((I)t[j + 1] - a) * (x & 15) + 1024) >> 11;
-    }
-    if (q < 0) {
-        s = tanh ? -s : 256 - s;
-    }
-    return s;
+    I s = x >= 2048 ? 256 : lerp(SIGMOID, x);
+    return q < 0 ? 256 - s : s;
+}
+
+static inline __attribute__((always_inline)) I tnh(I q) {
+    I x = q < 0 ? -q : q;
+    I t = x >= 1024 ? 256 : lerp(TANH, x);
+    return q < 0 ? -t : t;
 }
 
 #if !TRAIN
 // ---- inference (_viper.py) ------------------------------------------------------
+
+// ---- row sums (docs/arithmetic.md 11) --------------------------------------------------
+// The plain sums run BLOCK rows at a time: each v[j] is loaded once for all of them (the
+// rows' partial sums are other orders of the same exact terms, each one bounded as the
+// row's whole sum is: |partial| <= sum of |terms| < 2^31). With PAIRS (the DSP extension
+// of armv7em: Cortex-M4, M7) two neighbouring int16s of a row and of v are loaded as one
+// 32-bit word and SMLAD adds both products to the sum in one instruction.
+#define INLINE static inline __attribute__((always_inline))
+
+#ifndef PAIRS
+#ifdef __ARM_FEATURE_DSP
+#define PAIRS 1
+#else
+#define PAIRS 0
+#endif
+#endif
+
+#if defined(__ARM_ARCH_6M__)
+#define BLOCK 2          // Cortex-M0: ldrsh and muls take low registers only (r0-r7)
+#else
+#define BLOCK 4
+#endif
+
+#if PAIRS
+INLINE int32_t ld2(const int16_t *p) {    // p[0] in the low half, p[1] in the high half
+    int32_t v;                            // (an unaligned ldr: armv7-m allows it)
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+
+INLINE I mac2(I acc, int32_t a, int32_t b) {   // acc + a.lo * b.lo + a.hi * b.hi
+    #ifdef __ARM_FEATURE_DSP
+    __asm__ ("smlad %0, %1, %2, %0" : "+r" (acc) : "r" (a), "r" (b));
+    return acc;
+    #else                                 // the same integers in C (a test build on x64)
+    return acc + (I)(int16_t)a * (int16_t)b + (I)(a >> 16) * (I)(b >> 16);
+    #endif
+}
+#endif
+
+// a[0] += w . v over n terms
+INLINE void sum1(const int16_t *w, const int16_t *v, I n, I *a) {
+    I a0 = a[0];
+    const int16_t *e = v + n;
+    #if PAIRS
+    for (; v + 2 <= e; v += 2, w += 2) {
+        a0 = mac2(a0, ld2(w), ld2(v));
+    }
+    #endif
+    for (; v < e; v++) {
+        a0 += (I)*w++ * *v;
+    }
+    a[0] = a0;
+}
+
+// a[k] += (row k of w) . v over n terms, k < 2; row k starts at w + k * s
+INLINE void sum2(const int16_t *w, I s, const int16_t *v, I n, I *a) {
+    const int16_t *w0 = w, *w1 = w + s;
+    I a0 = a[0], a1 = a[1];
+    const int16_t *e = v + n;
+    #if PAIRS
+    for (; v + 2 <= e; v += 2, w0 += 2, w1 += 2) {
+        int32_t x = ld2(v);
+        a0 = mac2(a0, ld2(w0), x);
+        a1 = mac2(a1, ld2(w1), x);
+    }
+    #endif
+    for (; v < e; v++) {
+        I x = *v;
+        a0 += (I)*w0++ * x;
+        a1 += (I)*w1++ * x;
+    }
+    a[0] = a0;
+    a[1] = a1;
+}
+
+// a[k] += (row k of w) . v over n terms, k < 4; row k starts at w + k * s
+INLINE void sum4(const int16_t *w, I s, const int16_t *v, I n, I *a) {
+    const int16_t *w0 = w, *w1 = w0 + s, *w2 = w1 + s, *w3 = w2 + s;
+    I a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    const int16_t *e = v + n;
+    #if PAIRS
+    for (; v + 2 <= e; v += 2, w0 += 2, w1 += 2, w2 += 2, w3 += 2) {
+        int32_t x = ld2(v);
+        a0 = mac2(a0, ld2(w0), x);
+        a1 = mac2(a1, ld2(w1), x);
+        a2 = mac2(a2, ld2(w2), x);
+        a3 = mac2(a3, ld2(w3), x);
+    }
+    #endif
+    for (; v < e; v++) {
+        I x = *v;
+        a0 += (I)*w0++ * x;
+        a1 += (I)*w1++ * x;
+        a2 += (I)*w2++ * x;
+        a3 += (I)*w3++ * x;
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+// the BLOCK rows starting at w, row stride s
+INLINE void sums(const int16_t *w, I s, const int16_t *v, I n, I *a) {
+    #if BLOCK == 4
+    sum4(w, s, v, n, a);
+    #else
+    sum2(w, s, v, n, a);
+    #endif
+}
+
+// a + w . x over n terms, exact in 64 bits: for inputs that do not bound the 32-bit sum
+// (section 11's wide path)
+static int64_t dot_wide(const int16_t *w, const int16_t *x, I n, int64_t a) {
+    for (I j = 0; j < n; j++) {
+        a += (int32_t)w[j] * x[j];
+    }
+    return a;
+}
+
+// row r's bias part and the rounding half: (b1[r] + b2[r]) * 256 + e1[r] * e2[r] + 128
+INLINE I start(I r, const int16_t *b1, const int16_t *b2, const int16_t *e1, const int16_t *e2) {
+    I a = ((I)b1[r] << 8) + 128;
+    if (b2) {
+        a += (I)b2[r] << 8;
+    }
+    if (e1) {
+        a += (I)e1[r] * e2[r];
+    }
+    return a;
+}
+
+// out[r] = sat(round(Wx[r] . x + Wh[r] . h + (b1[r] + b2[r]) * 256 + e1[r] * e2[r])), r < n:
+// Wx the rows of nI terms (weights from wx on), Wh of H terms (from wh on); b2, e1 NULL: no
+// such term. The plain sums (the caller proved they fit 32 bits) BLOCK rows at a time, then
+// one at a time; else each row exactly in 64 bits.
+static void rows(int16_t *out, I n, const int16_t *wx, I nI, const int16_t *x, const int16_t *wh,
+    I H, const int16_t *h, const int16_t *b1, const int16_t *b2, const int16_t *e1,
+    const int16_t *e2, int plain) {
+    I r = 0;
+    if (plain) {
+        for (; r + BLOCK <= n; r += BLOCK) {
+            I a[BLOCK];
+            #pragma GCC unroll 4
+            for (int i = 0; i < BLOCK; i++) {
+                a[i] = start(r + i, b1, b2, e1, e2);
+            }
+            sums(wx + r * nI, nI, x, nI, a);
+            if (H) {
+                sums(wh + r * H, H, h, H, a);
+            }
+            #pragma GCC unroll 4
+            for (int i = 0; i < BLOCK; i++) {
+                I v = a[i] >> 8;
+                out[r + i] = SAT16(v);
+            }
+        }
+        for (; r < n; r++) {
+            I a = start(r, b1, b2, e1, e2);
+            sum1(wx + r * nI, x, nI, &a);
+            sum1(wh + r * H, h, H, &a);
+            a = a >> 8;
+            out[r] = SAT16(a);
+        }
+    } else {
+        for (; r < n; r++) {
+            int64_t v = dot_wide(wx + r * nI, x, nI, start(r, b1, b2, e1, e2));
+            v = dot_wide(wh + r * H, h, H, v) >> 8;
+            out[r] = SAT16(v);
+        }
+    }
+}
 
 static I maxabs16(const int16_t *v, I n) {
     I m = 0;
@@ -74,58 +248,44 @@ static I maxabs16(const int16_t *v, I n) {
     return m;
 }
 
-// round(w . x + b * 256) over n terms: plain machine-word sum where the caller proved it
-// fits (plain), else exact in 64 bits. `acc` holds the bias part and the rounding half.
-static inline I dot_plain(const int16_t *w, const int16_t *x, I n, I acc) {
-    for (I j = 0; j < n; j++) {
-        acc += (I)w[j] * x[j];
-    }
-    return acc;
+// the plain path's condition (section 10): every row sum of a cell fits 32 bits
+static int plain_ok(const int16_t *x, I nI, const int16_t *h, I H) {
+    return nI * maxabs16(x, nI) + H * maxabs16(h, H) <= 64512;
 }
 
-static inline int64_t dot_wide(const int16_t *w, const int16_t *x, I n, int64_t acc) {
-    for (I j = 0; j < n; j++) {
-        acc += (int32_t)w[j] * x[j];
-    }
-    return acc;
+static I act(I q, int tanh) {
+    return tanh ? tnh(q) : sig(q);
 }
 
-static void acts(const int16_t *src, int16_t *dst, I start, I n, int tanh) {
-    for (I u = start; u < start + n; u++) {
-        dst[u] = act(src[u], tanh);
-    }
-}
-
-// out[r] = sat(round(W_ih[r] . x + W_hh[r] . h + (b_ih[r] + b_hh[r]) * 256)), r0 <= r < r1 of R rows
-static void rows(int16_t *out, const int16_t *p, const int16_t *x, const int16_t *h, I nI, I H,
-    I r0, I r1, I R, int plain) {
-    const int16_t *w_hh = p + R * nI;
-    const int16_t *b_ih = w_hh + R * H;
-    const int16_t *b_hh = b_ih + R;
-    for (I r = r0; r < r1; r++) {
-        I b = (I)b_ih[r] + b_hh[r];
-        I v;
-        if (plain) {
-            I acc = dot_plain(p + r * nI, x, nI, (b << 8) + 128);
-            v = dot_plain(w_hh + r * H, h, H, acc) >> 8;
-        } else {
-            int64_t acc = dot_wide(p + r * nI, x, nI, ((int64_t)b << 8) + 128);
-            acc = dot_wide(w_hh + r * H, h, H, acc) >> 8;
-            v = SAT16(acc);
+// y[u] = f(y[u]), u < n, f sigmoid or tanh
+static void acts(int16_t *y, I n, int tanh) {
+    if (tanh) {
+        for (I u = 0; u < n; u++) {
+            y[u] = tnh(y[u]);
         }
-        out[r] = SAT16(v);
+    } else {
+        for (I u = 0; u < n; u++) {
+            y[u] = sig(y[u]);
+        }
     }
+}
+
+// pre = the R gate pre-activations of a cell: weights p (W_ih, W_hh), then b_ih, b_hh
+static void cell_rows(int16_t *pre, I R, const int16_t *p, const int16_t *x, const int16_t *h, I nI, I H) {
+    const int16_t *b_ih = p + R * (nI + H);
+    rows(pre, R, p, nI, x, p + R * nI, H, h, b_ih, b_ih + R, NULL, NULL, plain_ok(x, nI, h, H));
 }
 
 static void elman(int16_t *p, int16_t *x, int16_t *h, int16_t *pre, I nI, I H) {
-    int plain = nI * maxabs16(x, nI) + H * maxabs16(h, H) <= 64512;
-    rows(pre, p, x, h, nI, H, 0, H, H, plain);
-    acts(pre, h, 0, H, 1);
+    cell_rows(pre, H, p, x, h, nI, H);
+    for (I u = 0; u < H; u++) {                                 // h' = tanh(pre); pre kept (backward)
+        h[u] = pre[u];
+    }
+    acts(h, H, 1);
 }
 
 static void lstm(int16_t *p, int16_t *x, int16_t *hc, int16_t *pre, I nI, I H) {
-    int plain = nI * maxabs16(x, nI) + H * maxabs16(hc, H) <= 64512;
-    rows(pre, p, x, hc, nI, H, 0, 4 * H, 4 * H, plain);
+    cell_rows(pre, 4 * H, p, x, hc, nI, H);
     for (I u = 0; u < H; u++) {
         I i = act(pre[u], 0);
         I f = act(pre[H + u], 0);
@@ -139,34 +299,20 @@ static void lstm(int16_t *p, int16_t *x, int16_t *hc, int16_t *pre, I nI, I H) {
 }
 
 static void gru(int16_t *p, int16_t *x, int16_t *h, int16_t *w, I nI, I H) {
-    int plain = nI * maxabs16(x, nI) + H * maxabs16(h, H) <= 64512;
-    rows(w, p, x, h, nI, H, 0, 2 * H, 3 * H, plain);          // r, z pre-activations
-    acts(w, w, 0, 2 * H, 0);
-    const int16_t *w_hh = p + 3 * H * nI;
-    const int16_t *b_ih = w_hh + 3 * H * H;
-    const int16_t *b_hh = b_ih + 3 * H;
-    for (I u = 0; u < H; u++) {
-        I row = 2 * H + u;
-        I hn, a;
-        I rh;
-        if (plain) {                                            // hn = W_hn h + b_hn
-            hn = dot_plain(w_hh + row * H, h, H, ((I)b_hh[row] << 8) + 128) >> 8;
-            hn = SAT16(hn);
-            rh = (I)(uint16_t)w[u] * hn;                         // a = W_in x + b_in + r * hn
-            a = dot_plain(p + row * nI, x, nI, ((I)b_ih[row] << 8) + rh + 128) >> 8;
-        } else {
-            int64_t acc = dot_wide(w_hh + row * H, h, H, ((int64_t)b_hh[row] << 8) + 128) >> 8;
-            hn = SAT16(acc);
-            rh = (I)(uint16_t)w[u] * hn;
-            acc = dot_wide(p + row * nI, x, nI, ((int64_t)b_ih[row] << 8) + rh + 128) >> 8;
-            a = SAT16(acc);
-        }
-        w[3 * H + u] = hn;
-        w[row] = SAT16(a);
-    }
-    acts(w, w, 2 * H, H, 1);                                    // n = tanh(a)
+    int plain = plain_ok(x, nI, h, H);
+    I R = 3 * H;
+    const int16_t *w_hh = p + R * nI;
+    const int16_t *b_ih = w_hh + R * H;
+    const int16_t *b_hh = b_ih + R;
+    // r, z = sigmoid(rnd(W_ih x + W_hh h + b_ih + b_hh)), the first 2H rows
+    rows(w, 2 * H, p, nI, x, w_hh, H, h, b_ih, b_hh, NULL, NULL, plain);
+    acts(w, 2 * H, 0);
+    // hn = rnd(W_hn h + b_hn) into w[3H..4H); n = tanh(rnd(W_in x + b_in + r hn))
+    rows(w + 3 * H, H, NULL, 0, NULL, w_hh + 2 * H * H, H, h, b_hh + 2 * H, NULL, NULL, NULL, plain);
+    rows(w + 2 * H, H, p + 2 * H * nI, nI, x, NULL, 0, NULL, b_ih + 2 * H, NULL, w, w + 3 * H, plain);
+    acts(w + 2 * H, H, 1);
     for (I u = 0; u < H; u++) {                                 // h' = (1 - z) n + z h
-        I z = (uint16_t)w[H + u];
+        I z = w[H + u];
         I v = ((256 - z) * w[2 * H + u] + z * h[u] + 128) >> 8;
         h[u] = SAT16(v);
     }
@@ -208,21 +354,10 @@ static void softmax(int16_t *y, I n) {
 }
 
 static void dense(int16_t *p, int16_t *x, int16_t *y, I nI, I O, I flags) {
-    I a = flags >> 1;
-    int plain = nI * maxabs16(x, nI) <= 64512;
-    const int16_t *b = p + O * nI;
-    for (I o = 0; o < O; o++) {
-        I v;
-        if (plain) {
-            v = dot_plain(p + o * nI, x, nI, ((I)b[o] << 8) + 128) >> 8;
-        } else {
-            int64_t acc = dot_wide(p + o * nI, x, nI, ((int64_t)b[o] << 8) + 128) >> 8;
-            v = SAT16(acc);
-        }
-        y[o] = SAT16(v);
-    }
+    I a = flags >> 1;                  // 0 identity, 1 sigmoid, 2 tanh, 3 softmax
+    rows(y, O, p, nI, x, NULL, 0, NULL, p + O * nI, NULL, NULL, NULL, nI * maxabs16(x, nI) <= 64512);
     if (a == 1 || a == 2) {
-        acts(y, y, 0, O, a - 1);
+        acts(y, O, a - 1);
     } else if (a == 3) {
         softmax(y, O);
     }
@@ -325,6 +460,10 @@ static MP_DEFINE_CONST_FUN_OBJ_2(run_obj, run);
 
 #else
 
+static I act(I q, int tanh) {
+    return tanh ? tnh(q) : sig(q);
+}
+
 // ---- training (_viper_train.py) ---------------------------------------------------
 
 static mp_obj_t copy16(size_t n_args, const mp_obj_t *a) {
@@ -346,6 +485,13 @@ static void acts32(const int16_t *src, I so, int32_t *dst, I d0, I n, int tanh) 
 }
 
 // out[j] = dsat(add * out[j] + r8(sum_r p[w0 + j + r * stride] * d[r])), j < n
+static inline void matvec_put(int32_t *out, I j, I v, int add) {
+    if (add) {
+        v += out[j];
+    }
+    out[j] = DSAT(v);
+}
+
 static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, int32_t *out, I n, int add, int fast) {
     I md = 0;
     for (I r = 0; r < nrows; r++) {
@@ -358,7 +504,22 @@ static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, 
         }
     }
     int plain = fast || nrows * md <= 65532;
-    for (I j = 0; j < n; j++) {
+    I j = 0;
+    if (plain) {            // two columns share each load of d[r]: each column's sum as it was
+        for (; j + 2 <= n; j += 2) {
+            const int16_t *q = p + w0 + j;
+            I v0 = 128, v1 = 128;
+            for (I r = 0; r < nrows; r++) {
+                I e = d[r];
+                v0 += (I)q[0] * e;
+                v1 += (I)q[1] * e;
+                q += stride;
+            }
+            matvec_put(out, j, v0 >> 8, add);
+            matvec_put(out, j + 1, v1 >> 8, add);
+        }
+    }
+    for (; j < n; j++) {
         I i = w0 + j;
         I v;
         if (plain) {
@@ -391,10 +552,7 @@ static void matvec(const int16_t *p, I w0, I stride, const int32_t *d, I nrows, 
                 v = hi + (lo >> 8) + top * 268435456;
             }
         }
-        if (add) {
-            v += out[j];
-        }
-        out[j] = DSAT(v);
+        matvec_put(out, j, v, add);
     }
 }
 
@@ -406,8 +564,11 @@ static void grads(int32_t *g, I at, const int32_t *d, I nrows, const int16_t *c,
             int32_t *gi = g + at + r * n;
             const int16_t *cx = c + xo;
             for (I j = 0; j < n; j++) {
-                I v = gi[j] + e * cx[j];
-                gi[j] = GSAT(v);
+                I v = gi[j] + e * cx[j];                 // |v| < 2^30: one compare finds |v| > G
+                if ((mp_uint_t)(v + 536870911) > 1073741822u) {
+                    v = GSAT(v);
+                }
+                gi[j] = v;
             }
             I v = g[b0 + r] + (e << 8);
             g[b0 + r] = GSAT(v);
@@ -597,12 +758,14 @@ static I sq8(I g) {                 // optim.sq8: min(S, r8(g^2))
     return v > 536870911 ? 536870911 : v;
 }
 
-static I isqrt(I x) {               // digit by digit, as the viper kernels
-    // the first digit: the largest power of 4 <= x, capped at 4**14 (the viper kernels walk
-    // down to it from 4**14 one digit at a time; clz finds it at once). x < 2**29 here.
+static I isqrt(I x) {               // floor(sqrt(x)) for 0 <= x < 2^30 (v is at most S = 2^29 - 1)
     if (x <= 0) {
         return 0;
     }
+    #if defined(__ARM_ARCH_6M__)
+    // digit by digit, as the viper kernels (the Cortex-M0 has no divide instruction). The
+    // first digit: the largest power of 4 <= x, capped at 4**14 (the viper kernels walk down
+    // to it from 4**14 one digit at a time; clz finds it at once). x < 2**29 here.
     I r = 0, bit = x >= ((I)1 << 28) ? (I)1 << 28 : (I)1 << ((31 - __builtin_clz((unsigned)x)) & ~1);
     while (bit) {
         if (x >= r + bit) {
@@ -614,6 +777,21 @@ static I isqrt(I x) {               // digit by digit, as the viper kernels
         bit >>= 2;
     }
     return r;
+    #else
+    // Newton's method from above (one divide instruction a step; the same floor(sqrt(x))):
+    // with 4^k <= x, r = ((x >> k) + 2^k) // 2 + 1 > (x / 2^k + 2^k) / 2 >= sqrt(x); while
+    // r > floor(sqrt(x)), y = (r + x // r) // 2 is below r and not below floor(sqrt(x)); at
+    // r = floor(sqrt(x)), y >= r: r is the root.
+    I k = (31 - __builtin_clz((unsigned)x)) >> 1;
+    I r = (((x >> k) + ((I)1 << k)) >> 1) + 1;
+    for (;;) {
+        I y = (r + x / r) >> 1;
+        if (y >= r) {
+            return r;
+        }
+        r = y;
+    }
+    #endif
 }
 
 static I ratio(I m, I d) {          // _update.step_ratio
@@ -624,7 +802,7 @@ static I ratio(I m, I d) {          // _update.step_ratio
     if (q < -131072) {
         return -536870911;
     }
-    I t = (q << 12) + fdiv((m - q * d) * 8192 + d, 2 * d);
+    I t = (q << 12) + ((m - q * d) * 8192 + d) / (2 * d);   // 0 <= m - q d < d: / is //
     return GSAT(t);
 }
 
