@@ -173,7 +173,7 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         return
     if n is None or UNIX or not kernels.available("c"):
         # no C training module here, or (unix) one that never needs a large block: a trainer takes
-        # its model's own set, or raises MemoryError, not from the kernels' loading (viper's 30 KB
+        # its model's own set (or the next that loads), or raises MemoryError, not from the kernels' loading (viper's 30 KB
         # beside this test in a 64 KB Cortex-M3 heap: the budget's words, or a buffer the budget
         # counted in a heap too fragmented for it)
         m = Model(GRU, 4)
@@ -181,9 +181,11 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
             t = Trainer(m, optimizer=Adam(lr="0.05"), max_steps=5, clip_norm="0.5")
         except MemoryError as e:
             if not str(e).startswith("Trainer needs"):
-                check_raw(e, ("_kernels_for", "in kernels\n", "kernels.py"))
+                check_raw(e, ("_kernels_for", "in kernels\n", "kernels.py", "in available\n", "in name\n", "in inference\n"))
             return
-        assert t.kernels == m.kernels, (t.kernels, m.kernels)
+        # its model's set, or where that set's training module found no heap block, a later one
+        # (kernels.KINDS order: c, viper, bytecode; the same integers)
+        assert kernels.KINDS.index(t.kernels) >= kernels.KINDS.index(m.kernels), (t.kernels, m.kernels)
         return
     ds = data()
     m = Model(GRU, 4, "c")
@@ -259,7 +261,7 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
             if isinstance(got, MemoryError) and str(got).startswith("Trainer needs"):
                 said[0] += str(got).startswith("Trainer needs the code of its training kernels")
             elif isinstance(got, MemoryError):
-                check_raw(got, ("_kernels_for", "in kernels\n", "kernels.py"))
+                check_raw(got, ("_kernels_for", "in kernels\n", "kernels.py", "in available\n", "in name\n", "in inference\n"))
             else:
                 assert got == kind, (X, got)         # built: on the model's own set
                 return

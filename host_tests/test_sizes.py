@@ -10,10 +10,12 @@ import readme_figures as rf
 from tinyrnn_host.board import mpunix
 from tinyrnn_host.reports import sizes
 
-INFERENCE_VM = ["tinyrnn", "tinyrnn._bytecode", "tinyrnn._cell", "tinyrnn._rows", "tinyrnn._tables",
-                "tinyrnn.act", "tinyrnn.dense", "tinyrnn.elman", "tinyrnn.gru", "tinyrnn.kernels",
-                "tinyrnn.lstm", "tinyrnn.model", "tinyrnn.rng"]
-INFERENCE_UNIX = ['tinyrnn', 'tinyrnn._c', 'tinyrnn._cell', 'tinyrnn.kernels', 'tinyrnn.model', 'tinyrnn.rng']
+# (on the VM what a model runs once, _desc, _build and rng, stays loaded: tinyrnn._once; a
+# board drops it again, as the unix port does)
+INFERENCE_VM = ["tinyrnn", "tinyrnn._build", "tinyrnn._bytecode", "tinyrnn._cell", "tinyrnn._desc",
+                "tinyrnn._rows", "tinyrnn._tables", "tinyrnn.act", "tinyrnn.dense", "tinyrnn.elman",
+                "tinyrnn.gru", "tinyrnn.kernels", "tinyrnn.lstm", "tinyrnn.model", "tinyrnn.rng"]
+INFERENCE_UNIX = ['tinyrnn', 'tinyrnn._c', 'tinyrnn._cell', 'tinyrnn.kernels', 'tinyrnn.model']
 
 
 def test_model_heaps_within_bounds():

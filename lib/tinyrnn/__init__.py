@@ -22,3 +22,23 @@ def _unload(name):
     m = globals().pop(name, None)
     if m:
         sys.modules.pop(m.__name__, None)
+
+
+def _once(module, key, *args):
+    # key(*args) from tinyrnn.<module>, a module loaded for this call and dropped after it (code run
+    # once, at construction or on a rare path, does not stay in a board's heap), unless something
+    # had loaded it before: then it stays. (Names here and in the modules it loads are chosen
+    # among the firmware's own qstrs where they read as well: each new name is interned into
+    # the heap for good when a module is loaded, in pools that grow by doubling.)
+    import sys
+    full = "tinyrnn." + module
+    had = full in sys.modules
+    try:
+        __import__(full)
+        return getattr(sys.modules[full], key)(*args)
+    finally:
+        # (kept on the WebAssembly port: its heap frees garbage only between top-level calls, so
+        # a module dropped here would stay in the heap as garbage, and each call load one more)
+        if not had and sys.platform != "webassembly":
+            _unload(module)
+            sys.modules.pop(full, None)     # (or its name left bound to nothing: kernels.ERRS)

@@ -4,6 +4,8 @@
 # dense.py (loaded only where they run), viper in _viper.py.
 from array import array
 
+import tinyrnn
+
 try:
     from micropython import const
 except ImportError:          # CPython: const() is just the value
@@ -29,20 +31,6 @@ class Cell:
         self.work = work
         self.flags = 0
         self.kern = kern
-
-    def bound(self, x_max, fits):
-        """Choose the bytecode loop for inputs up to x_max in magnitude (after the weights change)."""
-        self.flags = 1 if fits(self.p, self.GATES * self.n_hid, self.n_in, self.n_hid, 2, x_max) else 0
-
-    def step(self, x):
-        """One time step in place; returns the state view (the output is its first n_hid values)."""
-        self.kern(self.p, x, self.h, self.work, self.n_in, self.n_hid, self.flags)
-        return self.h
-
-    def reset(self):
-        h = self.h
-        for u in range(len(h)):
-            h[u] = 0
 
 
 class Elman(Cell):
@@ -83,17 +71,6 @@ class Dense:
         self.flags = act << 1
         self.kern = kern
 
-    def bound(self, x_max, fits):
-        """Choose the bytecode loop for inputs up to x_max in magnitude (see _rows.fits)."""
-        self.flags = (self.act << 1) | (1 if fits(self.p, self.n_hid, self.n_in, 0, 1, x_max) else 0)
-
-    def step(self, x):
-        self.kern(self.p, x, self.h, None, self.n_in, self.n_hid, self.flags)
-        return self.h
-
-    def reset(self):
-        pass
-
 
 def zeros(code, n):
     """A zeroed array of n items ('h' or 'i') in ONE allocation of its final size:
@@ -120,10 +97,8 @@ def bad_type(name, want, v):
 
 def check_seq(v, name, n=-1):
     """TypeError unless v is a list, tuple, array or memoryview; ValueError unless it has n items (n >= 0)."""
-    if not isinstance(v, SEQS):
-        bad_type(name, "a list, tuple or array", v)
-    if n >= 0 and len(v) != n:
-        raise ValueError("%s has %d values, expected %d" % (name, len(v), n))
+    if not isinstance(v, SEQS) or (n >= 0 and len(v) != n):
+        tinyrnn._once("_params", "check_seq", v, name, n)
 
 
 def check_q88s(v, name, n, t=-1):
@@ -136,12 +111,4 @@ def check_q88s(v, name, n, t=-1):
                 break
         else:
             return
-    if t >= 0:
-        name = "%s[%d]" % (name, t)
-    check_seq(v, name, n)
-    for j in range(n):
-        q = v[j]
-        if type(q) is not int:
-            bad_type("%s[%d]" % (name, j), "a Q8.8 int", q)
-        if q < -32768 or q > 32767:
-            raise ValueError("%s[%d]=%d is outside Q8.8 range [-32768, 32767]" % (name, j, q))
+    tinyrnn._once("_params", "check_q88s", v, name, n, t)

@@ -27,6 +27,21 @@ _SMALL = const(1073741823)   # 2^30 - 1: the largest small int of a 32-bit port
 _EXTRA = const(8388736)      # 2^23 + 128: GRU's r * hn term and the rounding offset
 
 
+def weights_changed(layers):
+    """Model.weights_changed() with bytecode kernels: each layer's flags bit 0, set where its plain
+    loop is safe (fits) for its inputs: the model's input is any Q8.8 value; a cell's h, or a
+    squashed dense output, is within [-1.0, 1.0]; an identity dense output can be anything.
+    (Here, not in the layer classes, so that a model on native kernels never loads it.)"""
+    x_max = 32768
+    for L in layers:
+        if L.work is None:           # a Dense layer (no scratch): the activation above bit 0
+            L.flags = (L.act << 1) | (1 if fits(L.p, L.n_hid, L.n_in, 0, 1, x_max) else 0)
+            x_max = 32768 if L.act == 0 else 256
+        else:
+            L.flags = 1 if fits(L.p, L.GATES * L.n_hid, L.n_in, L.n_hid, 2, x_max) else 0
+            x_max = 256
+
+
 def fits(p, rows, n_in, n_hid, n_bias, x_max):
     """True if, for every row, |biases| * 256 + sum|w_ih| * x_max + sum|w_hh| * 256
     + 2^23 + 128 <= 2^30 - 1: the plain loop then never leaves the small-int range

@@ -48,52 +48,17 @@ def use(name=None):
     _default = name
 
 
+# available() and name() run when a model is built: their bodies are _desc.py's (loaded for the
+# call, then dropped), so that a program does not keep them in the heap
 def available(kind="viper"):
     """True if the `kind` kernels ('c' or 'viper') import on this port (a kind whose code found
     no heap block is tried again)."""
-    if kind == "bytecode":
-        return True
-    got = _has[kind]
-    if got is None or isinstance(got, MemoryError):
-        try:
-            if kind == "c":
-                from . import _c  # noqa: F401
-            else:
-                from . import _viper  # noqa: F401
-            got = True
-        except ERRS as e:
-            got = e
-            import sys               # (ERRS: a name left bound to nothing; drop it)
-            sys.modules.pop("tinyrnn._c" if kind == "c" else "tinyrnn._viper", None)
-        _has[kind] = got
-    return got is True
+    return tinyrnn._once("_desc", "available", kind)
 
 
 def name(kind=None):
     """The kernel set a new model gets: `kind` if given, else what use() set, else the best."""
-    if kind is None:
-        kind = _default
-    _check(kind)
-    if kind is None:
-        for kind in KINDS:
-            if available(kind):
-                return kind
-    if available(kind):
-        return kind
-    e = _has[kind]
-    if isinstance(e, MemoryError):   # what to do, in _budget.py's words (loaded only here)
-        import sys
-        m = "kernels: no heap for their code; gc.collect() first"    # (no heap even for that)
-        try:
-            from . import _budget
-            m = _budget.no_block(kind, e)
-        except Exception:
-            pass
-        tinyrnn._unload("_budget")
-        sys.modules.pop("tinyrnn._budget", None)    # (train.py's _drop_budget)
-        raise MemoryError(m)
-    raise ImportError("kernels: %s kernels do not run on this port (%s)" % (kind, "no _c module for its arch"
-                      if kind == "c" else "no native emitter, or no _viper module"))
+    return tinyrnn._once("_desc", "name", kind)
 
 
 def inference(kind):

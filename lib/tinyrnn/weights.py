@@ -21,8 +21,20 @@ import os
 import struct
 import sys
 
+import tinyrnn
 from ._cell import ACTS, SOFTMAX, bad_type
-from .model import KINDS, Model, _layer_params, parse
+from .model import Model
+
+KINDS = ("elman", "lstm", "gru", "dense")      # (model.KINDS: their index is the file's layer kind)
+
+
+def parse(desc):
+    # model.parse, from _desc.py loaded for the call (holding it would keep all of _desc in the heap)
+    return tinyrnn._once("_desc", "parse", desc)
+
+
+def _layer_params(kind, n_in, n_out):
+    return tinyrnn._once("_desc", "_layer_params", kind, n_in, n_out)
 
 MAGIC = b"TRNN"
 VERSION = 2                  # what save() writes
