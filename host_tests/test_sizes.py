@@ -75,7 +75,12 @@ def test_smallest_heaps_in_the_readme_are_measured():
     # the README's "lib as .mpy / lib as .py" table is what `make sizes` measures, row by row
     got = [[sizes.smallest_heap(script, mpy) for mpy in (True, False)] for _, script in sizes.PROGRAMS]
     said = [[int(row[c].split()[0]) for c in ("lib as .mpy", "lib as .py")] for row in rf.table("lib as .mpy")]
-    assert said == got
+    # the unix port's edge moves by 1 KB between runs on one machine (measured: the GRU 8-32-1
+    # program as .py sources, 60 KB in one run, 61 KB in the next): the README's figure must be
+    # within that 1 KB of this run's, and no further
+    assert len(said) == len(got)
+    for s, g in zip(said, got):
+        assert all(g_ is not None and abs(s_ - g_) <= 1 for s_, g_ in zip(s, g)), (said, got)
 
 
 def test_the_heap_does_not_depend_on_where_the_venv_lives():
