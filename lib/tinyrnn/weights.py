@@ -17,6 +17,7 @@
 # A replace that a power cut interrupted (on FAT, where rename will not replace,
 # the old file is removed first) is completed from a CRC-valid NAME.tmp by the
 # next load or save (recover()).
+import gc
 import os
 import struct
 import sys
@@ -434,6 +435,10 @@ def file_crc(path):
 def load(path):
     """A new Model built from the weights file alone (with its norm and labels)."""
     _args("load", path)
+    # a collection first: the description read from the file lasts as long as the model, and
+    # built above a previous call's garbage it would split the block the weights need (a model
+    # of 163 KB failed to load in a 256 KB heap after weights.file_crc)
+    gc.collect()
     f, info = _open(path)
     try:
         model = Model(info.desc, seed=None)
