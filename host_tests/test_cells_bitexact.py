@@ -75,6 +75,7 @@ with open('xs.bin', 'rb') as f:
 out = open('out.bin', 'wb')
 at = 0
 for c in cases:
+    m = None        # (the last model dropped first: two alive at once split a small heap)
     m = Model(c['desc'], c['seed'])
     k = c['scale']
     if k != 1:
