@@ -208,13 +208,16 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
                 t = Trainer(m, optimizer=Adam(lr="0.05"), max_steps=5, clip_norm="0.5")
             except MemoryError as e:
                 kind = e
+            loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules]
             if t is not None:
                 kind = t.kernels
+                # the heap back for the training: fit() loads its loops and checks (_fit, _args)
+                # for the call, and the holes here are sized for the kernels' blocks
+                release()
                 m.init(4)
                 t.sync_from_model()
                 t.fit(ds, 3, batch_size=2, shuffle=False, verbose=False)
                 crc = crc32(t.master, crc32(m.params))
-            loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules]
         finally:
             t = None
             release()
@@ -225,7 +228,7 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         if isinstance(kind, MemoryError):
             kind = str(kind)
             assert kind.startswith("Trainer needs the code of its training kernels in the heap"), kind
-            if kind.endswith("none fits"):   # no heap even for _budget.py's text of what each set said
+            if kind.endswith("none fits"):   # no heap even for _nomem.py's text of what each set said
                 continue
             for part in ("c: MemoryError", "viper: ", "bytecode: MemoryError", " free: gc.collect() earlier"):
                 assert part in kind, (part, kind)
@@ -235,7 +238,10 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         if kind == "bytecode":               # what the viper attempt loaded was dropped again
             assert "_viper" not in loaded and "_viper_train" not in loaded, loaded
         if size("_viper_train") is not None:
-            assert kind == want, (kind, want)
+            # viper in holes of half the C block where the heap has room for its 16.7 KB (the
+            # 256 KB board: host_tests/test_nomem_qemu.py); in 64 KB beside this test it may
+            # not, and the bytecode set (smaller blocks) may then fit: the next set, as documented
+            assert kind == want or (kind == "bytecode" and gc.mem_free() + gc.mem_alloc() < 131072), (kind, want)
 
 
 def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error():
@@ -270,8 +276,8 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
         sweep(build, reset, judge, 4096, 128)
         assert said[0], "no X left the trainer without room for its kernels"
         return
+    forget(TRAINING)             # (first: Adam() loads its hyperparameters' checks, _args, for the call)
     opt = Adam(lr="0.05")
-    forget(TRAINING)
     try:
         # small holes: no C or viper module's largest block, and a few only: not the bytecode set's total
         fragment(1024, 4)

@@ -1,6 +1,6 @@
 # The argument checks of training code, run once per call and not kept in the heap (tinyrnn._once
 # loads this module for the call and drops it): Trainer(...)'s (trainer), the optimizers' and
-# schedules' hyperparameters (q16s; check_int, check_flag and q16 are also optim's API), fit()'s
+# schedules' int arguments (check_int, check_flag and q16 are also optim's API; q16 is _fixed's), fit()'s
 # and a dataset's (check_fit, check_data), and the message naming what is wrong with a pair that
 # Trainer.check found wrong (check). Inference never loads them; _cell has the shared ones.
 import tinyrnn
@@ -29,17 +29,8 @@ def check_flag(v, name):
 
 
 def q16(value, name, lo=0, hi=None):
-    """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
-    if type(value) is str:
-        v = tinyrnn._once("_fixed", "parse_fixed", value, 16, name)
-    elif type(value) is int:
-        v = value
-    else:
-        raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
-                        % (name, type(value).__name__))
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
-    return v
+    """A hyperparameter as a Q.16 int, range-checked (_fixed.q16: loaded for the call)."""
+    return tinyrnn._once("_fixed", "q16", value, name, lo, hi)
 
 
 def get(name):
@@ -47,19 +38,6 @@ def get(name):
     if name not in ("check_int", "check_flag", "q16"):
         raise AttributeError(name)
     return globals()[name]
-
-
-def q16s(*args):
-    """q16() of each (value, name, lo, hi) in turn: an optimizer's hyperparameters, as a list."""
-    return [q16(*args[i:i + 4]) for i in range(0, len(args), 4)]
-
-
-def _dec(v):
-    # a Q.16 bound as short decimal text: 0.0000153 .. 1
-    s = tinyrnn._once("_fixed", "fixed_str", v, 16, 7)
-    while s[-1] == "0":
-        s = s[:-1]
-    return s[:-1] if s[-1] == "." else s
 
 
 def check(t, xs, ys):

@@ -35,9 +35,9 @@ def __getattr__(name):
 
 
 def _q16s(*args):
-    # the hyperparameters (value, name, lo, hi), ... as Q.16 ints, checked: _args.q16s, loaded
+    # the hyperparameters (value, name, lo, hi), ... as Q.16 ints, checked: _fixed.q16s, loaded
     # for the call (an optimizer keeps only the code of its steps in the heap)
-    return tinyrnn._once("_args", "q16s", *args)
+    return tinyrnn._once("_fixed", "q16s", *args)
 
 
 def _lr(v, name="lr"):

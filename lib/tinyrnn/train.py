@@ -49,7 +49,7 @@ def _kernels_for(kind):
     # The training kernels of a `kind` model; where its set does not load (a module missing, or
     # no heap block for its code: a board's C training module is one 7 KB block), the next set
     # that does, or MemoryError in the budget's words, never the bare one of an import
-    # (_budget.kernels: loaded only then, and dropped again).
+    # (_nomem.kernels: loaded only then, and dropped again).
     try:
         if kind == "c":
             from . import _c_train as k
@@ -62,11 +62,11 @@ def _kernels_for(kind):
         err = e
     k = "Trainer needs the code of its training kernels in the heap: none fits"
     try:
-        from . import _budget as b
+        from . import _nomem as b
         k = b.kernels(kind, err)         # a module, or the error to raise
-    except Exception:                    # no heap even for _budget or the text (or _drop's case)
+    except Exception:                    # no heap even for _nomem or the text (or _drop's case)
         pass
-    _drop()
+    _drop("_nomem")
     if type(k) is str:
         raise MemoryError(k)
     if isinstance(k, Exception):
@@ -84,21 +84,21 @@ def _budget(*args):
     except ImportError:
         raise
     except Exception:        # MemoryError, or a NameError (_drop)
-        _drop()
+        _drop("_budget")
         raise MemoryError("Trainer needs _budget.py's code in the heap")
     try:
         init(*args)
     finally:
-        _drop()
+        _drop("_budget")
 
 
-def _drop():
-    # _budget unloaded, and its name taken out of sys.modules where an import that ran out of heap
+def _drop(name):
+    # a module unloaded, and its name taken out of sys.modules where an import that ran out of heap
     # left it there bound to nothing (MicroPython 1.28's mp_obj_new_module), which the next import
     # would hand back (a NameError at the first use)
     import sys
-    tinyrnn._unload("_budget")
-    sys.modules.pop("tinyrnn._budget", None)
+    tinyrnn._unload(name)
+    sys.modules.pop("tinyrnn." + name, None)
 
 
 class Trainer:

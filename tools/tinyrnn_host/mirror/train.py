@@ -97,7 +97,7 @@ class Trainer:
         check_flag(stateful, "stateful")
         if type(seed) is not int:
             bad_type("seed", "an int", seed)
-        q16 = board("tinyrnn._args").q16
+        q16 = board("tinyrnn._fixed").q16
         for v, name, lo, hi in ((clip_value, "clip_value", 1, G), (clip_norm, "clip_norm", 1, G),
                                 (weight_decay, "weight_decay", 0, 65536)):
             if v is not None:
