@@ -121,12 +121,12 @@ class Trainer:
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1, train="all"):
-        # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
-        # no heap for it), then every argument checked (_args.trainer: loaded for it, then
-        # dropped), then the budget of the buffers, checked before any is allocated, then the
-        # buffers (_budget.init). The kernels: the model's kind, or the next whose training module
-        # loads (c, viper, bytecode: the same integers); MemoryError in the budget's words where
-        # none fits, before anything else needs the heap: nothing has changed yet
+        # the kernels first (a frozen or ROMFS library takes no heap for them): the model's kind,
+        # or the next whose training module loads (c, viper, bytecode: the same integers);
+        # MemoryError in the budget's words where none fits, before anything else needs the heap:
+        # nothing has changed yet. Then every argument checked (_args.trainer: loaded for it, then
+        # dropped), the cross-entropy table, then the budget of the buffers, checked before any
+        # is allocated, then the buffers (_budget.init: loaded and dropped the same way)
         k = _kernels_for(model.kernels) if type(model).__name__ == "Model" else None
         cv, cn, wd = tinyrnn._once("_args", "trainer", model, loss, optimizer, targets, window, max_steps,
                                    stateful, clip_value, clip_norm, weight_decay, seed)
