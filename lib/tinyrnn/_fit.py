@@ -7,6 +7,7 @@
 from array import array
 
 import tinyrnn
+from ._cell import SEQS
 
 try:
     from micropython import const
@@ -17,14 +18,47 @@ except ImportError:          # CPython: const() is just the value
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
-def _check(*args):
-    # the arguments of fit() or epochs() (_args.check_fit: loaded for it, then dropped)
-    tinyrnn._once("_args", "check_fit", *args)
+def _flag(v):
+    return v is True or v is False
+
+
+def _data_ok(t, data):
+    # whether a dataset passes _args.check_data (each pair checked by t.check): the same checks,
+    # without their messages
+    if not isinstance(data, SEQS) and (isinstance(data, (dict, str, bytes)) or not (
+            hasattr(data, "__len__") and hasattr(data, "__getitem__"))):
+        return False
+    if not len(data):
+        return False
+    for i in range(len(data)):
+        pair = data[i]
+        if not isinstance(pair, SEQS) or len(pair) != 2:
+            return False
+        try:
+            t.check(pair[0], pair[1])
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def _check(t, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule, callback, verbose):
+    # the arguments of fit() or epochs(): what is right passes here; anything wrong is named by
+    # _args.check_fit (the same checks in the same order, with the messages: loaded only then, so
+    # that a training run does not hold that module's code beside its own at its start)
+    if not (_data_ok(t, dataset) and type(epochs) is int and epochs >= 1 and type(batch_size) is int
+            and batch_size >= 1 and _flag(shuffle) and (val is None or _data_ok(t, val))
+            and (patience is None or (type(patience) is int and patience >= 1)) and _flag(restore_best)
+            and (patience is not None or not restore_best)
+            and (schedule is None or (not isinstance(schedule, type) and hasattr(schedule, "lr")))
+            and (callback is None or callable(callback)) and _flag(verbose)):
+        tinyrnn._once("_args", "check_fit", t, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
+                      schedule, callback, verbose)
 
 
 def evaluate(t, dataset):
     """Mean loss (Q8.8) over a dataset, no gradients kept."""
-    tinyrnn._once("_args", "check_data", t, dataset, "dataset")
+    if not _data_ok(t, dataset):
+        tinyrnn._once("_args", "check_data", t, dataset, "dataset")
     keep = t.n_targets
     t.take_loss()
     for xs, ys in dataset:
