@@ -51,7 +51,7 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 # QEMU: c, viper, bytecode; 64 KB heaps), then host tests (pytest).
 test: setup
 	$(TINYRNN) device-test --heap $(HEAP) --jobs 2
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder host_tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 host_tests
 
 # The same without the slow convergence tier (the examples trained on the unix port and the VM).
 test-fast: setup
