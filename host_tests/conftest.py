@@ -1,6 +1,7 @@
 """The host package (tinyrnn_host) is imported as installed: `make setup` installs it
 editable into .venv. Tests that run the board library under CPython `import tinyrnn`:
 that is lib/, not the host package; paths.import_board puts its folder on sys.path."""
+import gc
 import os
 import sys
 
@@ -41,3 +42,13 @@ SLOW_FIRST = (
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))     # stable: the rest keep their order
+
+
+def pytest_runtest_setup(item):
+    # The board library collects before it allocates (gc.collect() in Model(), weights.load, ...):
+    # on a board that is what keeps a 64 KB heap whole. Under CPython, in a worker that has
+    # imported torch, one full collection takes about 125 ms, and the weights fuzz alone makes
+    # 6,000 of them. What is alive when a test starts goes to the permanent generation, so a
+    # collection scans only what the test made: the library's behaviour is unchanged (CPython
+    # frees by reference counting; collecting finds cycles only).
+    gc.freeze()
