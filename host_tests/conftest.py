@@ -11,6 +11,13 @@ from tinyrnn_host import paths
 
 paths.import_board("tinyrnn")
 
+# The board library drops code it runs once (tinyrnn._once: unload, re-import on the next call).
+# Under CPython each re-import compiled the source again where PYTHONDONTWRITEBYTECODE is set (as
+# here and in CI): 2 ms a call, thousands of models. Bytecode caches go to build/pycache, never
+# beside lib/'s sources.
+sys.pycache_prefix = str(paths.build_dir() / "pycache")
+sys.dont_write_bytecode = False
+
 
 @pytest.fixture(scope="module")
 def bad_input_files(tmp_path_factory):
