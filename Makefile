@@ -9,7 +9,7 @@ DEMOENV := .venv/.installed-demo
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
 
-.PHONY: setup setup-demo shell test test-fast examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist natmod
+.PHONY: setup setup-demo shell test test-slow examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist natmod
 
 # Then the Debian packages of the QEMU boards (installed when run as root, else the one
 # `sudo apt-get install` line and a stop) and the MicroPython v1.28.0 source ($$MICROPY_SRC,
@@ -48,15 +48,16 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 
 # The README's test command: device tests on every MicroPython here with each kernel set it
 # runs (the WebAssembly VM: bytecode; the unix port, the Cortex-M3 and the RV32 firmware under
-# QEMU: c, viper, bytecode; 64 KB heaps), then host tests (pytest).
+# QEMU: c, viper, bytecode; 64 KB heaps), then the host tests but the slower tier.
 test: setup
 	$(TINYRNN) device-test --heap $(HEAP) --jobs 2
-	$(PY) -m pytest -q -n 2 --dist loadfile host_tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 -m "not slow" host_tests
 
-# The same without the slow convergence tier (the examples trained on the unix port and the VM).
-test-fast: setup
-	$(TINYRNN) device-test --heap $(HEAP) --jobs 2
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" host_tests
+# The slower tier (tests marked slow): the emulated boards' bit-exact sweeps (300 models per kernel
+# set on the Cortex-M3, the M0, M7 and RV32 boards), instruction counts, memory on the board, the
+# examples trained on the unix port and the VM, the real-data examples. CI runs `make test test-slow`.
+test-slow: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 -m slow host_tests
 
 # The examples as board programs: on the unix port under their hard heap caps, then on the VM, with their figures.
 examples: setup

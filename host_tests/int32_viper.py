@@ -36,7 +36,9 @@ class Counter:
 
 
 class I32:
-    """A 32-bit machine word as viper's `int`: every result wraps to int32."""
+    """A 32-bit machine word as viper's `int`: every result wraps to int32.
+    (The operators build results with _w, wrap's arithmetic inline: these objects are made by the
+    million in test_int32_kernels, whose time was mostly the construction of I32s.)"""
     __slots__ = ("v",)
 
     def __init__(self, v=0):
@@ -54,42 +56,54 @@ class I32:
         return "I32(%d)" % self.v
 
     def _o(other):
-        return other.v if isinstance(other, I32) else int(other)
+        return other.v if type(other) is I32 else int(other)
 
-    def __add__(self, o): return I32(self.v + I32._o(o))
-    def __radd__(self, o): return I32(I32._o(o) + self.v)
-    def __sub__(self, o): return I32(self.v - I32._o(o))
-    def __rsub__(self, o): return I32(I32._o(o) - self.v)
+    def __add__(self, o): return _w(self.v + (o.v if type(o) is I32 else int(o)))
+    def __radd__(self, o): return _w((o.v if type(o) is I32 else int(o)) + self.v)
+    def __sub__(self, o): return _w(self.v - (o.v if type(o) is I32 else int(o)))
+    def __rsub__(self, o): return _w((o.v if type(o) is I32 else int(o)) - self.v)
 
     def __mul__(self, o):
-        p = self.v * I32._o(o)
-        if wrap(p) != p:
+        p = self.v * (o.v if type(o) is I32 else int(o))
+        r = _new(I32)
+        r.v = w = ((p + 0x80000000) & M32) - 0x80000000
+        if w != p:
             Counter.mul_wraps += 1
-        return I32(p)
+        return r
 
     __rmul__ = __mul__
 
-    def __floordiv__(self, o): return I32(self.v // I32._o(o))
-    def __rfloordiv__(self, o): return I32(I32._o(o) // self.v)
-    def __mod__(self, o): return I32(self.v % I32._o(o))
-    def __lshift__(self, o): return I32(self.v << (I32._o(o) & 31))
-    def __rlshift__(self, o): return I32(I32._o(o) << (self.v & 31))
-    def __rshift__(self, o): return I32(self.v >> (I32._o(o) & 31))
-    def __rrshift__(self, o): return I32(I32._o(o) >> (self.v & 31))
-    def __and__(self, o): return I32(self.v & I32._o(o))
+    def __floordiv__(self, o): return _w(self.v // I32._o(o))
+    def __rfloordiv__(self, o): return _w(I32._o(o) // self.v)
+    def __mod__(self, o): return _w(self.v % I32._o(o))
+    def __lshift__(self, o): return _w(self.v << (I32._o(o) & 31))
+    def __rlshift__(self, o): return _w(I32._o(o) << (self.v & 31))
+    def __rshift__(self, o): return _w(self.v >> (I32._o(o) & 31))
+    def __rrshift__(self, o): return _w(I32._o(o) >> (self.v & 31))
+    def __and__(self, o): return _w(self.v & (o.v if type(o) is I32 else int(o)))
     __rand__ = __and__
-    def __or__(self, o): return I32(self.v | I32._o(o))
+    def __or__(self, o): return _w(self.v | (o.v if type(o) is I32 else int(o)))
     __ror__ = __or__
-    def __xor__(self, o): return I32(self.v ^ I32._o(o))
+    def __xor__(self, o): return _w(self.v ^ (o.v if type(o) is I32 else int(o)))
     __rxor__ = __xor__
-    def __neg__(self): return I32(-self.v)
-    def __lt__(self, o): return self.v < I32._o(o)
-    def __le__(self, o): return self.v <= I32._o(o)
-    def __gt__(self, o): return self.v > I32._o(o)
-    def __ge__(self, o): return self.v >= I32._o(o)
-    def __eq__(self, o): return self.v == I32._o(o)
-    def __ne__(self, o): return self.v != I32._o(o)
+    def __neg__(self): return _w(-self.v)
+    def __lt__(self, o): return self.v < (o.v if type(o) is I32 else int(o))
+    def __le__(self, o): return self.v <= (o.v if type(o) is I32 else int(o))
+    def __gt__(self, o): return self.v > (o.v if type(o) is I32 else int(o))
+    def __ge__(self, o): return self.v >= (o.v if type(o) is I32 else int(o))
+    def __eq__(self, o): return self.v == (o.v if type(o) is I32 else int(o))
+    def __ne__(self, o): return self.v != (o.v if type(o) is I32 else int(o))
     def __hash__(self): return hash(self.v)
+
+
+_new = object.__new__
+
+
+def _w(v):
+    """I32(v) for a Python int v: wrap(v) without the checks."""
+    r = _new(I32)
+    r.v = ((v + 0x80000000) & M32) - 0x80000000
+    return r
 
 
 def _raw(buf):
@@ -108,7 +122,7 @@ class _Ptr:
         self.view = self.mem.cast(self.fmt)
 
     def __getitem__(self, i):
-        return I32(self.view[int(i)])
+        return _w(self.view[int(i)])
 
     def __setitem__(self, i, v):
         self.view[int(i)] = int(v) & ((1 << (8 * self.size)) - 1)

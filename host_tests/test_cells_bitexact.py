@@ -59,6 +59,28 @@ def cut_cases(n_per_kind, seed0, t_max):
     return out
 
 
+def features(case):
+    """What make_cases varies, as a set: the number of layers, the head's activation (None: no head),
+    weights scaled up (saturating), and the inputs (within +-2.0, full range, only the rails)."""
+    d, xs = case["desc"], case["xs"]
+    inputs = "rails" if np.isin(xs, (-32768, 32767)).all() else ("full" if np.abs(xs).max() > 512 else "small")
+    return {("layers", len(d["layers"])), ("head", d["head"] and d["head"]["act"]),
+            ("scaled", case["scale"] > 1), ("inputs", inputs)}
+
+
+def covering(cases, n):
+    """The first n cases (the first always the saturating 50-step model at the rails), then the first
+    case with each feature() the first n lack: every variant of the whole list, in fewer models."""
+    out = list(cases[:n])
+    have = set().union(*map(features, out))
+    for c in cases[n:]:
+        if not features(c) <= have:
+            out.append(c)
+            have |= features(c)
+    assert have == set().union(*map(features, cases))
+    return out
+
+
 def scaled(params, k):
     return np.clip(params * k, -32768, 32767)
 
@@ -108,12 +130,20 @@ def run_mirror(case):
     m = MirrorModel(case["desc"], case["seed"])
     if case["scale"] != 1:
         m.params = {k: scaled(v, case["scale"]) for k, v in m.params.items()}
-    ref = MirrorModel(case["desc"], case["seed"])
-    ref.params = m.params
+    ref = MirrorModel(case["desc"], params=m.params)     # (its own seeded init would be replaced: not drawn)
     ys, states = m.run(case["xs"][None])            # the fast path (mirror/fast.py) ...
     ref_ys, ref_states = ref._run_steps(case["xs"][None])     # ... == cells.py step by step,
     assert (ys == ref_ys).all() and (states == ref_states).all()   # whose roundings are counted
     return np.concatenate([ys[0], states[0]], axis=1)
+
+
+def mirror_once(case):
+    """run_mirror(case), computed once per case and kept in it: the suites that run one set of
+    cases on several boards or kernel sets compare every run with the same mirror result (the
+    mirror does not depend on the board; recomputing it was most of those suites' host time)."""
+    if "mirror" not in case:
+        case["mirror"] = run_mirror(case)
+    return case["mirror"]
 
 
 def run_cpython(case):

@@ -1,4 +1,4 @@
-"""Real sensor data end to end (slow tier, `-m slow`; `make test` runs it, `make test-fast` not):
+"""Real sensor data end to end (slow tier, `-m slow`; `make test-slow` runs it, `make test` not):
 JapaneseVowels and BasicMotions trained on the host and classified on the virtual board over
 their whole test sets, every board output equal to the NumPy mirror's; BasicMotions trained
 from scratch on the unix port with the viper kernels under a hard heap cap, replayed bit for

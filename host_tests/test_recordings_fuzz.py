@@ -42,6 +42,18 @@ def test_every_file_on_the_unix_port_under_64k(files):
     others = [(i, t, m) for i, (t, m) in got.items() if t not in ("OK", "RecordingsError")]
     assert not others, others[:10]
     bad = rec_fuzz.mismatches(files, got, lambda i: "%d.rec" % i)
+    # The unix port's collector scans the C stack conservatively: after a thousand files a stale
+    # word can pin a block, and a valid file whose buffers need 29 KB of the 54 KB free is then
+    # refused as too big for the heap. That answer is right for that heap; the same file must
+    # still load, with the host's values, in a fresh interpreter (the QEMU board's heap is exact:
+    # test_qemu_recordings allows nothing of the kind).
+    crowded = [i for i, _, _, (t, m), (w, _) in bad
+               if w == "OK" and t == "RecordingsError" and "too big for the free heap" in m]
+    for i in crowded:
+        res = mpunix.run_unix(rec_fuzz.BOARD + "one(%d, '%d.rec')\n" % (i, i), heap_bytes=65536,
+                              files={"%d.rec" % i: files[i]})
+        got[i] = rec_fuzz.parse(res.stdout, [i])[i]
+    bad = rec_fuzz.mismatches(files, got, lambda i: "%d.rec" % i)
     assert not bad, "%d files: %s" % (len(bad), bad[:5])
 
 

@@ -101,9 +101,19 @@ def _put(path, data):
         path.write_bytes(data)
 
 
-def build(arch, out=None, source=None, work=None):
+def ld_cache_dir():
+    """Where mpy_ld keeps what it read from the toolchain's libraries (libgcc.a, libm.a: their
+    symbol tables, read with pyelftools, some 10 s per arch): shared by every build here. mpy_ld
+    keys each entry by the sha256 of the library file and reads it from `.mpy_ld_cache` in the
+    folder it runs in; a build's folder links there (build(ld_cache=False): a folder of its own)."""
+    return paths.build_dir() / "mpy_ld_cache"
+
+
+def build(arch, out=None, source=None, work=None, ld_cache=True):
     """[build/natmod/<arch>/_c.mpy, _c_train.mpy], built or brought up to date; DeviceError saying why not.
-    source: other C text for _c.c (a test's deliberate mutant), built in `work` instead."""
+    source: other C text for _c.c (a test's deliberate mutant), built in `work` instead.
+    ld_cache: mpy_ld reads the libraries' symbols from ld_cache_dir() (False: reads them afresh;
+    the bytes built are the same, test_natmod_prebuilt.test_builds_are_deterministic checks it)."""
     if arch not in ARCHS:
         raise DeviceError("no C kernels for arch %s (built here: %s)" % (arch, ", ".join(ARCHS)))
     if shutil.which(_CC[arch]) is None:
@@ -120,6 +130,10 @@ def build(arch, out=None, source=None, work=None):
     if source is not None:
         _put(work / "_c.c", source.encode())
     _put(work / "tables.h", tables_h().encode())
+    link = work / ".mpy_ld_cache"
+    if ld_cache and not link.exists() and not link.is_symlink():
+        ld_cache_dir().mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ld_cache_dir().resolve(), target_is_directory=True)
     env = dict(os.environ, PYTHONHASHSEED="0")     # mpy_ld's library objects in one order (see above)
     built = []
     for mod in MODULES:

@@ -43,7 +43,7 @@ in it; memory edges are the Cortex-M3's to decide).
 "all" (the default) runs wasm, unix, qemu and rv32; "both" wasm and unix.
 With --port, the same files go through the real `mpremote`: lib/tinyrnn (as
 .mpy matched to the board by board/deploy.py, or as .py with --source),
-harness.py and measure.py go to the board's /lib, uploading only files that changed, then
+harness.py, measure.py and heapfill.py go to the board's /lib, uploading only files that changed, then
 each test file is `mpremote run` (mpremote soft-resets the board first, so each
 file starts from a fresh heap).
 """
@@ -63,7 +63,7 @@ HEADER = ("import sys, micropython\n"
           "print('KERNELS', kernels.name())\n")
 
 KERNELS_SEEN = set()           # tinyrnn.KERNELS after each file of the runtime being run
-SUPPORT = ("harness.py", "measure.py")      # the modules test files import from device_tests/
+SUPPORT = ("harness.py", "measure.py", "heapfill.py")      # the modules test files import from device_tests/
 
 # The kernel sets each runtime runs every file with (the first: what a deploy gives that board).
 KERNEL_SETS = {"wasm": ("bytecode",), "unix": ("c", "viper", "bytecode"), "qemu": ("c", "viper", "bytecode"),

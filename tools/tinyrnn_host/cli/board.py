@@ -62,7 +62,7 @@ def add(sub):
                 "heap past it fails. unix (the unix port): one fresh interpreter per file under -X heapsize=--heap,\n"
                 "a hard cap with a real GC, the library as .mpy for arch x64 (viper kernels native).\n"
                 "Each file's PASS count must equal the test_* functions it defines, on each runtime.\n"
-                "With --port the library (.mpy matched to the board) and harness.py, measure.py go to the board "
+                "With --port the library (.mpy matched to the board) and harness.py, measure.py, heapfill.py go to the board "
                 "with mpremote,\nthen each file is `mpremote run`.")
     p.add_argument("names", nargs="*", metavar="TEST", help="test files to run, e.g. test_q88 (default: all)")
     add_port(p, "the MicroPython VM")

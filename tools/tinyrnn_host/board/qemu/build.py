@@ -462,11 +462,48 @@ def make_firmware(src, port, board, heap_bytes, key, manifest, make_args, announ
         return _build_firmware(src, port, board, heap_bytes, manifest, make_args, announce, out, elf)
 
 
+# The object files of one (source, port, board, make arguments) serve every heap size and every
+# frozen set: the heap size is used by main.c alone (MICROPY_HEAP_SIZE; the linker script too,
+# for the boards given one) and the frozen modules by frozen_content.c, so a build removes those
+# objects, the frozen modules' compiled cache and the link, and make recompiles them and links;
+# the rest is reused (a firmware build took a minute or two on 2 cores; this one, seconds). A
+# build that did not finish leaves no .complete file: the next one starts from an empty folder.
+FRESH = ("main.o", "main.d", "main.P", "frozen_content.c", "frozen_content.o", "frozen_content.d",
+         "frozen_content.P", "frozen_mpy", "firmware.elf", "firmware.bin", "firmware.map")
+
+
+def _objects(src, port, board, make_args):
+    key = hashlib.sha256(repr([RECIPE, RELEASE, src.name, port.name, board, sorted(
+        a for a in make_args if not a.startswith("LDSCRIPT="))]).encode()).hexdigest()[:16]
+    return paths.build_dir() / "qemu" / ("obj-%s-%s" % (board, key))
+
+
 def _build_firmware(src, port, board, heap_bytes, manifest, make_args, announce, out, elf):
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     (out / "manifest.py").write_text(manifest)
     log = out / "build.log"
+    objs = _objects(src, port, board, make_args)
+    with _locked(objs):
+        done = objs / ".complete"
+        if not done.is_file():
+            shutil.rmtree(objs, ignore_errors=True)
+        else:
+            done.unlink()
+            for name in FRESH:
+                for f in [objs / name] + list(objs.glob("**/" + name)):
+                    if f.is_dir():
+                        shutil.rmtree(f)
+                    elif f.exists():
+                        f.unlink()
+        _make_firmware(src, port, board, heap_bytes, make_args, announce, out, log, objs)
+        shutil.copy2(objs / "firmware.elf", out / "firmware.tmp")
+        done.write_text("")
+    os.replace(out / "firmware.tmp", elf)
+    return elf
+
+
+def _make_firmware(src, port, board, heap_bytes, make_args, announce, out, log, objs):
     if announce:
         announce("qemu: building the %s firmware, heap %d bytes (about a minute; log: %s)"
                  % (board, heap_bytes, paths.shown(log)))
@@ -478,12 +515,9 @@ def _build_firmware(src, port, board, heap_bytes, manifest, make_args, announce,
     # stops at build/qemu), and the build date from the source's, so a build is reproducible.
     env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(src.parent),
                SOURCE_DATE_EPOCH=str(int((src / "py" / "mpconfig.h").stat().st_mtime)))
-    _run(["make", "-C", port, "-j", _jobs(), "BOARD=" + board, "BUILD=" + str(out / "build"),
+    _run(["make", "-C", port, "-j", _jobs(), "BOARD=" + board, "BUILD=" + str(objs),
           "FROZEN_MANIFEST=" + str(out / "manifest.py"), "MICROPY_HEAP_SIZE=%d" % heap_bytes,
           "MPY_LIB_DIR=" + str(mpylib), *make_args], log, env)
-    shutil.copy2(out / "build" / "firmware.elf", out / "firmware.tmp")
-    os.replace(out / "firmware.tmp", elf)
-    return elf
 
 
 def mpy_cross():
