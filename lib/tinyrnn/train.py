@@ -66,7 +66,10 @@ def _kernels_for(kind):
         k = b.kernels(kind, err)         # a module, or the error to raise
     except Exception:                    # no heap even for _nomem or the text (or _drop's case)
         pass
-    _drop("_nomem")
+    try:
+        _drop("_nomem")
+    except MemoryError:                  # no heap for the drop either: the error below says why
+        pass
     if type(k) is str:
         raise MemoryError(k)
     if isinstance(k, Exception):
