@@ -98,6 +98,11 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         assert "_c_train" not in loaded, loaded
         if isinstance(kind, MemoryError):
             kind = str(kind)
+            if loaded:
+                # a training set loaded into the holes, and then the code a construction runs
+                # once (_args.py, _budget.py) found no block: the budget's words, naming it
+                assert kind.startswith("Trainer needs _") and "py's code in the heap" in kind, kind
+                continue
             assert kind.startswith("Trainer needs the code of its training kernels in the heap"), kind
             if kind.endswith("none fits"):   # no heap even for _nomem.py's text of what each set said
                 continue

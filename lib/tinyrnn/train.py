@@ -77,22 +77,28 @@ def _kernels_for(kind):
     return k
 
 
-def _budget(*args):
-    # _budget.init: the budget of the buffers checked, then the buffers (code run once per
-    # trainer, loaded for it, then dropped; MemoryError in the budget's words where it does
-    # not load)
+def _call(module, key, *args):
+    # key(*args) from tinyrnn.<module>, code a trainer's construction runs once (_args.trainer,
+    # _budget.init): loaded for the call and dropped after it unless something had loaded it
+    # before (tinyrnn._once), and where its code finds no heap block, MemoryError in the budget's
+    # words, not the bare one of an import
+    import sys
+    full = "tinyrnn." + module
+    had = full in sys.modules
     try:
-        from . import _budget as b
-        init = b.init
+        __import__(full)
+        f = getattr(sys.modules[full], key)
     except ImportError:
         raise
-    except Exception:        # MemoryError, or a NameError (_drop)
-        _drop("_budget")
-        raise MemoryError("Trainer needs _budget.py's code in the heap")
+    except Exception:        # MemoryError, or a NameError (a name bound to nothing: _drop)
+        _drop(module)
+        raise MemoryError("Trainer needs %s.py's code in the heap: gc.collect() earlier, build the "
+                          "trainer before other large buffers" % module)
     try:
-        init(*args)
+        return f(*args)
     finally:
-        _drop("_budget")
+        if not had and sys.platform != "webassembly":    # (tinyrnn._once's reason)
+            _drop(module)
 
 
 def _drop(name):
@@ -131,16 +137,16 @@ class Trainer:
         # dropped), the cross-entropy table, then the budget of the buffers, checked before any
         # is allocated, then the buffers (_budget.init: loaded and dropped the same way)
         k = _kernels_for(model.kernels) if type(model).__name__ == "Model" else None
-        cv, cn, wd = tinyrnn._once("_args", "trainer", model, loss, optimizer, targets, window, max_steps,
-                                   stateful, clip_value, clip_norm, weight_decay, seed)
+        cv, cn, wd = _call("_args", "trainer", model, loss, optimizer, targets, window, max_steps,
+                           stateful, clip_value, clip_norm, weight_decay, seed)
         if optimizer is None:
             from .optim import SGD       # (the optimizers load with the first trainer that needs one)
             optimizer = SGD()
         neg_ln = None
         if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
             from ._tables_train import NEG_LN as neg_ln
-        _budget(self, model, loss, optimizer, targets, window, max_steps, stateful, cv, cn, wd, seed, train,
-                k, neg_ln)
+        _call("_budget", "init", self, model, loss, optimizer, targets, window, max_steps, stateful, cv, cn, wd,
+              seed, train, k, neg_ln)
 
     # ---- the loops over a dataset: _fit.py, loaded for the call ------------
     def fit(self, dataset, epochs, *args, **kw):
