@@ -15,10 +15,35 @@ def init(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, w
     # Trainer.__init__'s body past its argument checks (_args.trainer) and its code (the kernels
     # k, the cross-entropy table neg_ln): the budget of the buffers checked before any is
     # allocated, then the buffers
-    from .rng import Rng             # (the shuffle's: it stays loaded with the trainer)
     # the trained layers lo..hi-1, their parameters' start p0 and count n in model.params,
     # the largest frozen layer above them (its scratch gradients)
-    lo, hi, p0, n, above = fits(model, opt, window if window is not None else max_steps, train)
+    steps = window if window is not None else max_steps
+    lo, hi, p0, n, above = fits(model, opt, steps, train)
+    try:
+        _make(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, wd, seed, k, neg_ln,
+              lo, hi, p0, n, above)
+    except MemoryError as e:
+        # enough free in all, but not in blocks the buffers need (a heap split by what the program
+        # made before): the budget's words. What this trainer allocated is let go first (assigning
+        # an attribute it has allocates nothing), then the figures
+        for a in ("master", "grad", "cache", "_bufs", "_plan", "rng"):
+            if getattr(self, a, None) is not None:
+                setattr(self, a, None)
+        try:
+            from gc import collect, mem_free
+        except ImportError:          # CPython: a MemoryError of its own
+            raise e
+        e = str(e)
+        collect()
+        raise MemoryError("Trainer needs %s bytes and %s are free, but not in one piece for each of its "
+                          "buffers (%s): gc.collect() earlier, build the trainer before the data and other "
+                          "large buffers" % (_k(needs(model, opt, steps, 0, lo, hi)[0]), _k(mem_free()), e))
+
+
+def _make(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, wd, seed, k, neg_ln,
+          lo, hi, p0, n, above):
+    # the trainer's attributes and buffers, in the budget fits() checked
+    from .rng import Rng             # (the shuffle's: it stays loaded with the trainer)
     self.model = model
     if loss == "ce":
         self.loss = loss

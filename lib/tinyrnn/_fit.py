@@ -4,10 +4,9 @@
 # keeps its code while it lives), so a program keeps only what one training step runs in
 # the heap; train.py holds one sequence's forward, backward and update.
 # Spec: docs/arithmetic.md, 7.
-from array import array
 
 import tinyrnn
-from ._cell import SEQS
+from ._cell import SEQS, zeros
 
 try:
     from micropython import const
@@ -103,7 +102,7 @@ def _fit(t, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=None
     _check(t, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule, callback, verbose)
     # a plain loop, not the epochs() generator: a generator's frame is one more heap block
     history = []
-    run = _start(t)
+    run = _start(t, restore_best)
     try:
         for epoch in range(epochs):
             stop = _epoch(t, run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
@@ -132,7 +131,7 @@ def _epochs(t, dataset, epochs, batch_size=1, shuffle=True, val=None, patience=N
 
 
 def _gen(t, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule, callback, verbose):
-    run = _start(t)
+    run = _start(t, restore_best)
     try:
         for epoch in range(epochs):
             stop = _epoch(t, run, epoch, dataset, epochs, batch_size, shuffle, val, patience,
@@ -144,10 +143,20 @@ def _gen(t, dataset, epochs, batch_size, shuffle, val, patience, restore_best, s
         t.opt.lr = run[1]
 
 
-def _start(t):
-    # what an epoch carries to the next: [order, lr0, best, best_w, parked, waited, loss, vloss]
+def _start(t, restore_best):
+    # what an epoch carries to the next: [order, lr0, best, best_w, parked, waited, loss, vloss,
+    # the array best_w will be]; restore_best's copy of the master weights is allocated here,
+    # before the first update (MemoryError in the budget's words where it does not fit: the
+    # trainer's budget does not know fit()'s arguments)
+    spare = None
+    if restore_best:
+        try:
+            spare = zeros("i", len(t.master))
+        except MemoryError:
+            raise MemoryError("fit(restore_best=True) needs %d bytes for a copy of the master weights: "
+                              "gc.collect() earlier, or restore_best=False" % (4 * len(t.master)))
     t.take_loss()
-    return [None, t.opt.lr, None, None, False, 0, 0, None]
+    return [None, t.opt.lr, None, None, False, 0, 0, None, spare]
 
 
 def _str(v):
@@ -198,10 +207,9 @@ def _epoch(t, run, epoch, dataset, epochs, batch_size, shuffle, val, patience, r
             improved = True
             if restore_best:
                 if best_w is None:
-                    best_w = array("i", t.master)
-                else:
-                    for i in range(len(t.master)):
-                        best_w[i] = t.master[i]
+                    best_w = run[8]
+                for i in range(len(t.master)):
+                    best_w[i] = t.master[i]
         else:
             waited += 1
             if waited >= patience:
