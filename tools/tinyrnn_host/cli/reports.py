@@ -9,7 +9,7 @@ def add_demo(sub):
                 "check the NumPy mirror reproduces the board's outputs bit for bit. `make demo` runs this.")
     add_port(p)
     p.add_argument("--heap", type=heap_bytes, metavar="BYTES",
-                   help="virtual board heap (default 131072; qemu: the firmware's, 262144: the demo program does not fit 65536)")
+                   help="virtual board heap (default 131072; qemu: the firmware's, 65536 as on a stock board)")
     p.add_argument("--runtime", choices=("wasm", "qemu"), default="wasm",
                    help="without --port: the virtual board (wasm: the WebAssembly build under Node.js; qemu: the "
                         "Cortex-M3 firmware under qemu-system-arm), default %(default)s")
