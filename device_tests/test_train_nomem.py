@@ -28,13 +28,23 @@ from heapfill import UNIX, check_raw, forget, fragment, release, size, sweep
 
 GRU = {"input": 2, "layers": [{"kind": "gru", "hidden": 3}], "head": {"out": 2, "act": "identity"}}
 TRAIN_GOLDEN = 688713694     # test_kernels_train.py's: the NumPy mirror's (host_tests/test_device_kernels.py)
-TRAINING = ("_c_train", "_viper_train", "_viper", "_bytecode_train", "backward", "_update")
+TRAINING = ("_c_train", "_viper_train", "_viper", "_bytecode_train", "backward", "_update", "_args", "_budget")
+ONCE = ("_args", "_budget")
 VM = sys.platform == "webassembly"
 
 
 def data():
     return [([[(s * 31 + j * 7 + n * 3) % 600 - 300 for j in range(2)] for s in range(5)],
              [[(s * 50 + n * 20) % 256 - 128, 100] for s in range(5)]) for n in range(6)]
+
+
+def once_code():
+    # the code a trainer's construction runs before its kernels (its argument checks, its budget),
+    # loaded here and so kept (train._call keeps what was loaded before it): the holes below are
+    # the kernels' to find (where that code finds none, Trainer names it in the budget's words: train._call)
+    forget(ONCE)
+    for name in ONCE:
+        __import__("tinyrnn." + name)
 
 
 def test_c_trainer_falls_back_to_a_set_that_fits():
@@ -68,6 +78,7 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
     # names all three sets tried.
     for hole, want in ((n // 2, "viper"), (1536, "bytecode")):
         forget(TRAINING)
+        once_code()
         t = None
         kind = crc = loaded = None
         try:
@@ -98,6 +109,12 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         assert "_c_train" not in loaded, loaded
         if isinstance(kind, MemoryError):
             kind = str(kind)
+            if "not in one piece" in kind:
+                # a training set loaded into the holes, then its buffers found no block: the
+                # budget's words, and what it loaded dropped again
+                assert kind.startswith("Trainer needs "), kind
+                assert not loaded, "left loaded: %s" % loaded
+                continue
             if loaded:
                 # a training set loaded into the holes, and then the code a construction runs
                 # once (_args.py, _budget.py) found no block: the budget's words, naming it
@@ -154,6 +171,7 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
         return
     forget(TRAINING)             # (first: Adam() loads its hyperparameters' checks, _args, for the call)
     opt = Adam(lr="0.05")
+    once_code()
     try:
         # small holes: no C or viper module's largest block, and a few only: not the bytecode set's total
         fragment(1024, 4)

@@ -130,27 +130,29 @@ class Trainer:
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1, train="all"):
-        # the kernels first (a frozen or ROMFS library takes no heap for them): the model's kind,
-        # or the next whose training module loads (c, viper, bytecode: the same integers);
-        # MemoryError in the budget's words where none fits, before anything else needs the heap:
-        # nothing has changed yet. Then every argument checked (_args.trainer: loaded for it, then
-        # dropped), the cross-entropy table, then the budget of the buffers, checked before any
-        # is allocated, then the buffers (_budget.init: loaded and dropped the same way)
-        # Where it fails, what it loaded is dropped again: the heap as it was. First a collection
-        # on a board (what the program left as garbage would split the blocks the trainer's code
-        # and buffers need: a GRU 2-8-1 trainer failed to allocate 1,188 bytes with 26 KB free)
+        # A collection first on a board (what the program left as garbage would split the blocks
+        # the trainer's code and buffers need: a GRU 2-8-1 trainer failed to allocate 1,188 bytes
+        # with 26 KB free). Then every argument checked (_args.trainer: loaded for it, then
+        # dropped); the budget of the buffers (_budget.fits), before any code loads: native code
+        # (the C and viper kernels) stays in a board's heap for good once loaded (MicroPython
+        # keeps a root pointer to it), so a trainer that cannot fit must say so first; the
+        # kernels: the model's kind, or the next whose training module loads (c, viper,
+        # bytecode: the same integers), MemoryError in the budget's words where none fits; the
+        # cross-entropy table; the budget again with the code in place, then the buffers
+        # (_budget.init). Where it fails, what it loaded is dropped again: the heap as it was.
         import gc
         import sys
         if hasattr(gc, "mem_free"):       # (CPython: no fixed heap to keep whole)
             gc.collect()
         had = list(sys.modules)
         try:
-            k = _kernels_for(model.kernels) if type(model).__name__ == "Model" else None
             cv, cn, wd = _call("_args", "trainer", model, loss, optimizer, targets, window, max_steps,
                                stateful, clip_value, clip_norm, weight_decay, seed)
             if optimizer is None:
                 from .optim import SGD   # (the optimizers load with the first trainer that needs one)
                 optimizer = SGD()
+            _call("_budget", "fits", model, optimizer, window if window is not None else max_steps, train)
+            k = _kernels_for(model.kernels)
             neg_ln = None
             if loss == "ce":             # the cross-entropy table is loaded only by a CE trainer
                 from ._tables_train import NEG_LN as neg_ln
