@@ -173,7 +173,7 @@ def verdict(path, runtime, names, passed, failed, stdout):
 # dropped), where they stay as garbage or for good on the VM; measured: test_train fails with
 # 70,656 and fits 71,680, test_train_fresh fails with 69,632 and fits 70,656, test_kernels_train
 # fails with 69,632 and fits 70,656.
-VM_EXTRA_HEAP = {"test_train": 6144, "test_train_fresh": 5120, "test_kernels_train": 5120, "test_stream": 1024}
+VM_EXTRA_HEAP = {"test_train": 6144, "test_train_fresh": 5120, "test_kernels_train": 6144, "test_stream": 1024}
 
 
 def run_on_vm(path, heap, mpy):
