@@ -95,6 +95,7 @@ bench: setup
 sizes: setup
 	$(TINYRNN) sizes
 	$(TINYRNN) sizes --board
+	$(TINYRNN) programs
 
 quant-error: setup
 	$(TINYRNN) quant-error
