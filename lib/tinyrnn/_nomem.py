@@ -46,7 +46,8 @@ def kernels(kind, err):
 
 
 def _k(v):
-    # 12345 -> "12,345"
+    # 12345 -> "12,345" (_budget._k's lines: a copy, so that the message of a heap with no room
+    # for the kernels loads no more code than this module)
     s = str(v)
     out = ""
     while len(s) > 3:
