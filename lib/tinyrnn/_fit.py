@@ -160,8 +160,12 @@ def _start(t, restore_best):
 
 
 def _str(v):
-    # a loss (Q8.8) as fit() prints it (_fixed.fixed_str: loaded for it)
-    return tinyrnn._once("_fixed", "fixed_str", v, 8)
+    # a loss (Q8.8) as fit() prints it (_fixed.fixed_str: loaded for it); where the heap has no
+    # room for that code, the Q8.8 int itself: a progress line never stops the training
+    try:
+        return tinyrnn._once("_fixed", "fixed_str", v, 8)
+    except MemoryError:
+        return "%d/256" % v
 
 
 def _epoch(t, run, epoch, dataset, epochs, batch_size, shuffle, val, patience, restore_best,
