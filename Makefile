@@ -8,6 +8,9 @@ VENV    := .venv/.installed
 DEMOENV := .venv/.installed-demo
 NODEMOD := tools/node_modules/.installed
 HEAP    ?= 65536
+# Host tests: two workers, whole files each in the collection's order (host_tests/conftest.py: the
+# slowest first), and the 25 slowest tests printed at the end.
+PYTEST   = $(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 .PHONY: setup setup-demo shell test test-slow examples examples-data figures demo deploy device-test tables check-tables sizes quant-error bench host-train torch-error keras-error mip clean vboard dist natmod
 
@@ -51,13 +54,13 @@ $(NODEMOD): tools/package.json tools/package-lock.json
 # QEMU: c, viper, bytecode; 64 KB heaps), then the host tests but the slower tier.
 test: setup
 	$(TINYRNN) device-test --heap $(HEAP) --jobs 2
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 -m "not slow" host_tests
+	$(PYTEST) -m "not slow" host_tests
 
 # The slower tier (tests marked slow): the emulated boards' bit-exact sweeps (300 models per kernel
 # set on the Cortex-M3, the M0, M7 and RV32 boards), instruction counts, memory on the board, the
 # examples trained on the unix port and the VM, the real-data examples. CI runs `make test test-slow`.
 test-slow: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25 -m slow host_tests
+	$(PYTEST) -m slow host_tests
 
 # The examples as board programs: on the unix port under their hard heap caps, then on the VM, with their figures.
 examples: setup
