@@ -77,6 +77,9 @@ def _kernels_for(kind):
     return k
 
 
+_NEEDS = "Trainer needs %s.py's code in the heap: gc.collect() earlier, build the trainer before other large buffers"
+
+
 def _call(module, key, *args):
     # key(*args) from tinyrnn.<module>, code a trainer's construction runs once (_args.trainer,
     # _budget.init): loaded for the call and dropped after it unless something had loaded it
@@ -92,8 +95,7 @@ def _call(module, key, *args):
         raise
     except Exception:        # MemoryError, or a NameError (a name bound to nothing: _drop)
         _drop(module)
-        raise MemoryError("Trainer needs %s.py's code in the heap: gc.collect() earlier, build the "
-                          "trainer before other large buffers" % module)
+        raise MemoryError(_NEEDS % module)
     try:
         return f(*args)
     finally:
@@ -155,7 +157,10 @@ class Trainer:
             k = _kernels_for(model.kernels)
             neg_ln = None
             if loss == "ce":             # the cross-entropy table is loaded only by a CE trainer
-                from ._tables_train import NEG_LN as neg_ln
+                try:
+                    from ._tables_train import NEG_LN as neg_ln
+                except MemoryError:
+                    raise MemoryError(_NEEDS % "_tables_train")
             _call("_budget", "init", self, model, loss, optimizer, targets, window, max_steps, stateful, cv, cn,
                   wd, seed, train, k, neg_ln)
         except BaseException:
