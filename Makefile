@@ -98,6 +98,7 @@ bench: setup
 sizes: setup
 	$(TINYRNN) sizes
 	$(TINYRNN) sizes --board
+	$(TINYRNN) programs
 
 quant-error: setup
 	$(TINYRNN) quant-error

@@ -12,7 +12,8 @@
 #   changed: model, optimizer (not bound), modules.
 # The unix port maps native code outside its heap (mmap): a module fails there only when the heap
 # is all but full, so it builds the trainer with the heap full but for X bytes, X swept, and every
-# MemoryError must be the library's own or come from outside the kernels' loading. The
+# MemoryError must be the library's own or come from outside the kernels' loading (there the
+# budget of the buffers, checked before the kernels load, speaks first: its figure). The
 # WebAssembly VM's heap grows when full (nothing to fill) and it has no C kernels: nothing to
 # run there. Models: test_kernels_nomem.py.
 # unix-heap: c 98304, viper 98304, bytecode 98304
@@ -28,13 +29,23 @@ from heapfill import UNIX, check_raw, forget, fragment, release, size, sweep
 
 GRU = {"input": 2, "layers": [{"kind": "gru", "hidden": 3}], "head": {"out": 2, "act": "identity"}}
 TRAIN_GOLDEN = 688713694     # test_kernels_train.py's: the NumPy mirror's (host_tests/test_device_kernels.py)
-TRAINING = ("_c_train", "_viper_train", "_viper", "_bytecode_train", "backward", "_update")
+TRAINING = ("_c_train", "_viper_train", "_viper", "_bytecode_train", "backward", "_update", "_args", "_budget")
+ONCE = ("_args", "_budget")
 VM = sys.platform == "webassembly"
 
 
 def data():
     return [([[(s * 31 + j * 7 + n * 3) % 600 - 300 for j in range(2)] for s in range(5)],
              [[(s * 50 + n * 20) % 256 - 128, 100] for s in range(5)]) for n in range(6)]
+
+
+def once_code():
+    # the code a trainer's construction runs before its kernels (its argument checks, its budget),
+    # loaded here and so kept (train._call keeps what was loaded before it): the holes below are
+    # the kernels' to find (where that code finds none, Trainer names it in the budget's words: train._call)
+    forget(ONCE)
+    for name in ONCE:
+        __import__("tinyrnn." + name)
 
 
 def test_c_trainer_falls_back_to_a_set_that_fits():
@@ -68,6 +79,7 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
     # names all three sets tried.
     for hole, want in ((n // 2, "viper"), (1536, "bytecode")):
         forget(TRAINING)
+        once_code()
         t = None
         kind = crc = loaded = None
         try:
@@ -79,13 +91,16 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
                 t = Trainer(m, optimizer=Adam(lr="0.05"), max_steps=5, clip_norm="0.5")
             except MemoryError as e:
                 kind = e
+            loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules]
             if t is not None:
                 kind = t.kernels
+                # the heap back for the training: fit() loads its loops and checks (_fit, _args)
+                # for the call, and the holes here are sized for the kernels' blocks
+                release()
                 m.init(4)
                 t.sync_from_model()
                 t.fit(ds, 3, batch_size=2, shuffle=False, verbose=False)
                 crc = crc32(t.master, crc32(m.params))
-            loaded = [k for k in TRAINING[:4] if "tinyrnn." + k in sys.modules]
         finally:
             t = None
             release()
@@ -95,8 +110,19 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         assert "_c_train" not in loaded, loaded
         if isinstance(kind, MemoryError):
             kind = str(kind)
+            if "not in one piece" in kind:
+                # a training set loaded into the holes, then its buffers found no block: the
+                # budget's words, and what it loaded dropped again
+                assert kind.startswith("Trainer needs "), kind
+                assert not loaded, "left loaded: %s" % loaded
+                continue
+            if loaded:
+                # a training set loaded into the holes, and then the code a construction runs
+                # once (_args.py, _budget.py) found no block: the budget's words, naming it
+                assert kind.startswith("Trainer needs _") and "py's code in the heap" in kind, kind
+                continue
             assert kind.startswith("Trainer needs the code of its training kernels in the heap"), kind
-            if kind.endswith("none fits"):   # no heap even for _budget.py's text of what each set said
+            if kind.endswith("none fits"):   # no heap even for _nomem.py's text of what each set said
                 continue
             for part in ("c: MemoryError", "viper: ", "bytecode: MemoryError", " free: gc.collect() earlier"):
                 assert part in kind, (part, kind)
@@ -106,7 +132,10 @@ def test_c_trainer_falls_back_to_a_set_that_fits():
         if kind == "bytecode":               # what the viper attempt loaded was dropped again
             assert "_viper" not in loaded and "_viper_train" not in loaded, loaded
         if size("_viper_train") is not None:
-            assert kind == want, (kind, want)
+            # viper in holes of half the C block where the heap has room for its 16.7 KB (the
+            # 256 KB board: host_tests/test_nomem_qemu.py); in 64 KB beside this test it may
+            # not, and the bytecode set (smaller blocks) may then fit: the next set, as documented
+            assert kind == want or (kind == "bytecode" and gc.mem_free() + gc.mem_alloc() < 131072), (kind, want)
 
 
 def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error():
@@ -123,6 +152,7 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
         def reset():
             opts[0] = None
             forget(TRAINING)
+            once_code()
             opts[0] = Adam(lr="0.05")
 
         def build():
@@ -130,7 +160,9 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
 
         def judge(X, got):
             if isinstance(got, MemoryError) and str(got).startswith("Trainer needs"):
-                said[0] += str(got).startswith("Trainer needs the code of its training kernels")
+                # (the budget of the buffers comes before the kernels load, and on this port
+                # a kernel module needs less heap than the buffers: the budget's figure)
+                said[0] += 1
             elif isinstance(got, MemoryError):
                 check_raw(got, ("_kernels_for", "in kernels\n", "kernels.py", "in available\n", "in name\n", "in inference\n"))
             else:
@@ -139,10 +171,11 @@ def test_trainer_with_no_room_for_any_training_kernels_raises_the_budget_error()
             assert opts[0].k is None, "the optimizer was bound (X=%d)" % X
             assert crc32(m.params, crc32(m.state)) == p0 and m.kernels == kind, "the model changed (X=%d)" % X
         sweep(build, reset, judge, 4096, 128)
-        assert said[0], "no X left the trainer without room for its kernels"
+        assert said[0], "no X gave the budget's words"
         return
+    forget(TRAINING)             # (first: Adam() loads its hyperparameters' checks, _args, for the call)
     opt = Adam(lr="0.05")
-    forget(TRAINING)
+    once_code()
     try:
         # small holes: no C or viper module's largest block, and a few only: not the bytecode set's total
         fragment(1024, 4)

@@ -12,7 +12,7 @@ from tinyrnn_host import cli, paths
 from tinyrnn_host.board import device
 
 COMMANDS = ["demo", "deploy", "vboard", "device-test", "run", "mip", "dist", "natmod", "import-torch", "export-torch",
-            "torch-error", "import-keras", "keras-error", "train", "examples", "bench", "sizes", "quant-error",
+            "torch-error", "import-keras", "keras-error", "train", "examples", "bench", "sizes", "programs", "quant-error",
             "tables"]
 
 

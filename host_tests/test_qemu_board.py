@@ -157,6 +157,7 @@ def test_make_demo_on_the_cortex_m3(elf):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = r.stdout
     assert "starting the Cortex-M3 board" in out and "native arch armv7em" in out, out[-3000:]
+    assert "65536-byte heap: a stock 64 KB board's" in out, out[:3000]      # (it used to need 256 KB)
     assert "board: saved demo.bin" in out
     assert "RESULT bit-exact: the NumPy mirror reproduces all 10 board outputs" in out
     assert "RESULT training bit-exact: the mirror's replay writes the board's" in out

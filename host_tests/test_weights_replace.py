@@ -12,7 +12,8 @@ import pytest
 
 from tinyrnn_host.board import mpunix
 from tinyrnn import weights
-from tinyrnn.model import Model
+from tinyrnn import _wload        # the reader, whose open() the tests wrap: loaded here, it stays
+from tinyrnn.model import Model   # (tinyrnn._once keeps what was loaded before its call)
 
 FAT = r"""
 import json, os, vfs
@@ -189,7 +190,7 @@ def test_a_file_changing_between_the_passes_never_half_loads(how, tmp_path, monk
                 f.write(bytes([good[-10] ^ 1]))
 
     real_open = open
-    monkeypatch.setattr(weights, "open", lambda p, mode="r": Changer(real_open(p, mode), change), raising=False)
+    monkeypatch.setattr(_wload, "open", lambda p, mode="r": Changer(real_open(p, mode), change), raising=False)
     m = Model(DESC, seed=5)
     with pytest.raises(ValueError, match="while loading.*cleared, not left half loaded"):
         weights.load_into(m, str(path))
@@ -199,7 +200,7 @@ def test_a_file_changing_between_the_passes_never_half_loads(how, tmp_path, monk
 def test_the_second_pass_checks_on_micropython_too(tmp_path):
     path, good, other = write_pair(tmp_path)
     script = r"""
-from tinyrnn import weights
+from tinyrnn import weights, _wload
 from tinyrnn.model import Model
 real_open = open
 class Changer:
@@ -222,7 +223,7 @@ class Changer:
         return self
     def __exit__(self, *a):
         self.f.close()
-weights.open = lambda p, mode='r': Changer(real_open(p, mode))
+_wload.open = lambda p, mode='r': Changer(real_open(p, mode))
 m = Model(%r, seed=5)
 try:
     weights.load_into(m, 'm.bin')
@@ -239,7 +240,7 @@ print('ZEROS', all(v == 0 for v in m.params))
 def test_an_unchanged_file_loads_through_the_same_wrapper(tmp_path, monkeypatch):
     path, good, _ = write_pair(tmp_path)
     real_open = open
-    monkeypatch.setattr(weights, "open", lambda p, mode="r": Changer(real_open(p, mode), None), raising=False)
+    monkeypatch.setattr(_wload, "open", lambda p, mode="r": Changer(real_open(p, mode), None), raising=False)
     m = weights.load_into(Model(DESC, seed=5), str(path))
     assert list(m.params) == list(Model(DESC, seed=1).params)
 

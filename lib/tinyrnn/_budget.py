@@ -1,10 +1,118 @@
-# What a Trainer is checked against once, before it allocates anything: its train= (what
-# learns, trained_layers) and the heap it will take, summed (train.py checks it against
-# gc.mem_free() after a collection, then unloads this module again). The host's
-# estimate, `tinyrnn sizes --model DESC ...` (tinyrnn_host.reports.budget), is needs()
-# run under CPython for a board's word size. And what is said and done where kernels find no
-# heap block for their code (kernels(), no_block()): code only such a failure loads.
+# What a Trainer runs once, loaded for it and dropped again (train.py): a program that
+# trains keeps only what a training step runs in the heap.
+# - Trainer(...)'s body past its argument checks (_args.trainer) and its code (its kernels,
+#   loaded by train.py first): its train= parsed (trained_layers), the heap it will take summed
+#   (needs) and checked against gc.mem_free() after a collection (fits), then its buffers (init);
+# The host's estimate, `tinyrnn sizes --model DESC ...` (tinyrnn_host.reports.budget), is
+# needs() run under CPython for a board's word size.
 import sys
+
+from ._cell import zeros
+
+
+# ---- Trainer(...) --------------------------------------------------------------
+def init(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, wd, seed, train, k, neg_ln):
+    # Trainer.__init__'s body past its argument checks (_args.trainer) and its code (the kernels
+    # k, the cross-entropy table neg_ln): the budget of the buffers checked before any is
+    # allocated, then the buffers
+    # the trained layers lo..hi-1, their parameters' start p0 and count n in model.params,
+    # the largest frozen layer above them (its scratch gradients)
+    steps = window if window is not None else max_steps
+    lo, hi, p0, n, above = fits(model, opt, steps, train)
+    try:
+        _make(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, wd, seed, k, neg_ln,
+              lo, hi, p0, n, above)
+    except MemoryError as e:
+        # enough free in all, but not in blocks the buffers need (a heap split by what the program
+        # made before): the budget's words. What this trainer allocated is let go first (assigning
+        # an attribute it has allocates nothing), then the figures
+        for a in ("master", "grad", "cache", "_bufs", "_plan", "rng"):
+            if getattr(self, a, None) is not None:
+                setattr(self, a, None)
+        try:
+            from gc import collect, mem_free
+        except ImportError:          # CPython: a MemoryError of its own
+            raise e
+        e = str(e)
+        collect()
+        raise MemoryError("Trainer needs %s bytes and %s are free, but not in one piece for each of its "
+                          "buffers (%s): gc.collect() earlier, build the trainer before the data and other "
+                          "large buffers" % (_k(needs(model, opt, steps, 0, lo, hi)[0]), _k(mem_free()), e))
+
+
+def _make(self, model, loss, opt, targets, window, max_steps, stateful, cv, cn, wd, seed, k, neg_ln,
+          lo, hi, p0, n, above):
+    # the trainer's attributes and buffers, in the budget fits() checked
+    from .rng import Rng             # (the shuffle's: it stays loaded with the trainer)
+    self.model = model
+    if loss == "ce":
+        self.loss = loss
+        self._neg_ln = neg_ln
+    if targets != "all":
+        self.targets = targets
+    if window is not None:
+        self.window = window
+    self.steps = window if window is not None else max_steps
+    if stateful:
+        self.stateful = True
+    if cv is not None:
+        self.clip_value = cv
+    if cn is not None:
+        self.clip_norm = cn
+    if wd:
+        self.weight_decay = wd
+    self.opt = opt
+    self.rng = Rng(seed)
+    # every attribute a step or an update assigns exists from here on: assigning a new
+    # one later grows the instance dict (an allocation: MemoryError under heap_lock)
+    self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
+    self.n_targets = 0       # target steps accumulated since the last update
+    self._loss = [0, 0]      # the loss figure's sum and count since take_loss()
+    layers = model.layers
+    self.k = k
+    self.master = zeros("i", n)
+    self.grad = zeros("i", n)
+    self._bfast = bytearray(len(layers))      # per layer: backward.fits_cols bits
+    gv = memoryview(self.grad)
+    sv = memoryview(zeros("i", above)) if above else None
+    # per layer: (kind, n_in, width of h, state width, work width, grads view, cache offset,
+    # its delta); below the lowest trained layer: no grads view (backward stops), offset -1
+    self._plan = []
+    at = 0
+    off = 0
+    widest = 1
+    dwork = 1
+    for l in range(len(layers)):
+        layer = layers[l]
+        kind = layer.__class__.__name__
+        I = layer.n_in
+        H = layer.n_hid
+        S = len(layer.h)
+        W = 0 if kind == "Dense" else layer.WORK * H
+        if l < lo:
+            self._plan.append((layer, kind, I, H, S, W, None, -1, None))
+            continue
+        n_p = len(layer.p)
+        self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p] if l < hi else sv[:n_p], off,
+                           zeros("i", S) if W else None))
+        at += n_p                # (past hi: no trained layer comes after)
+        off += I + 2 * S + W
+        widest = max(widest, I, S)
+        dwork = max(dwork, W, H)
+    self._stride = off
+    self.cache = zeros("h", off * self.steps)
+    # the deltas passed down and up, two work rows, the input step (copied: kernels take
+    # buffers) and the trained weights in model.params (what the master weights mirror): one
+    # attribute, so the instance dict stays at 23 slots whatever the options
+    self._bufs = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork),
+                  zeros("h", model.n_inputs),
+                  model.params if n == model.n_params else memoryview(model.params)[p0:p0 + n])
+    # last, the only changes outside this trainer: the optimizer's state (bind allocates
+    # all of it before it keeps any), then the model's bounds (sync_from_model)
+    opt.bind(n, k)
+    self.sync_from_model()
+
+
 
 
 def needs(model, optimizer, steps, word=0, lo=0, hi=None):
@@ -68,7 +176,7 @@ def _arr(nbytes, B):
     return B + (nbytes + B - 1) // B * B
 
 
-def check(model, opt, steps, train):
+def fits(model, opt, steps, train):
     """(lo, hi, p0, n, above): the layers lo..hi-1 that train= names (ValueError/TypeError
     naming it) and split(); on a board, MemoryError with the figure, before anything is
     allocated, where the free heap cannot hold the trainer."""
@@ -94,45 +202,6 @@ def check(model, opt, steps, train):
                           % (_k(total), n, _k(p[0]), opt.__class__.__name__, n, _k(p[1]), steps, _k(p[2]),
                              _k(p[3]), _k(free)))
     return got
-
-
-def no_block(kind, err):
-    # the text of the MemoryError of a model whose `kind` kernels found no heap block (kernels.name)
-    return ("kernels: the %s kernels did not load: MemoryError (%s): no heap block for their code. gc.collect() "
-            "earlier, build the model first, or use kernels=%r" % (kind, err, "viper" if kind == "c" else "bytecode"))
-
-
-def kernels(kind, err):
-    # The training kernels of a `kind` model whose own set raised `err` on import (train.py): the
-    # next set that loads (viper, then bytecode: the same integers, docs/arithmetic.md 10). After a
-    # failed attempt, what it loaded (_viper for _viper_train) is dropped again, and any name an
-    # import that ran out of heap left in sys.modules bound to nothing (MicroPython 1.28's
-    # mp_obj_new_module; .get() gives None), which the next import would hand back. None loads:
-    # the text of the MemoryError to raise, each set's error in it (ImportError where none was
-    # for lack of heap).
-    from . import _unload
-    from .kernels import ERRS
-    why = "%s: %r" % (kind, err)
-    kinds = ("c", "viper", "bytecode")
-    for kind in kinds[kinds.index(kind) + 1:]:
-        had = list(sys.modules)
-        try:
-            __import__("tinyrnn._%s_train" % kind)
-            return sys.modules["tinyrnn._%s_train" % kind]
-        except ERRS as e:
-            why += "; %s: %r" % (kind, e)
-        for m in list(sys.modules):
-            if sys.modules.get(m) is None:
-                sys.modules.pop(m)
-            elif m not in had and m[:8] == "tinyrnn.":
-                _unload(m[8:])
-        had = None
-    if "MemoryError" not in why:
-        return ImportError("no training kernels import here: " + why)
-    import gc
-    gc.collect()
-    return ("Trainer needs the code of its training kernels in the heap, and no set's fits (%s), %s free: "
-            "gc.collect() earlier, build the trainer before other large buffers" % (why, _k(getattr(gc, "mem_free", int)())))
 
 
 def _k(v):

@@ -131,16 +131,16 @@ def name(kind=None):
     if available(kind):
         return kind
     e = _kernels._has[kind]
-    if isinstance(e, MemoryError):   # what to do, in _budget.py's words (loaded only here)
+    if isinstance(e, MemoryError):   # what to do, in _nomem.py's words (loaded only here)
         import sys
         m = "kernels: no heap for their code; gc.collect() first"    # (no heap even for that)
         try:
-            from . import _budget
-            m = _budget.no_block(kind, e)
+            from . import _nomem
+            m = _nomem.no_block(kind, e)
         except Exception:
             pass
-        tinyrnn._unload("_budget")
-        sys.modules.pop("tinyrnn._budget", None)    # (train.py's _drop_budget)
+        tinyrnn._unload("_nomem")
+        sys.modules.pop("tinyrnn._nomem", None)     # (train.py's _drop)
         raise MemoryError(m)
     raise ImportError("kernels: %s kernels do not run on this port (%s)" % (kind, "no _c module for its arch"
                       if kind == "c" else "no native emitter, or no _viper module"))

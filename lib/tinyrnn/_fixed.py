@@ -73,3 +73,32 @@ def _digits_only(s):
         if c < "0" or c > "9":
             return False
     return True
+
+
+# ---- hyperparameters of training code: optimizers and trainers load this module for them (the
+# call only: tinyrnn._once), so that building an optimizer needs the heap of one small module
+def q16(value, name, lo=0, hi=None):
+    """A hyperparameter as a Q.16 int, from a decimal string or a raw int, range-checked."""
+    if type(value) is str:
+        v = parse_fixed(value, 16, name)
+    elif type(value) is int:
+        v = value
+    else:
+        raise TypeError("%s must be a decimal string like '0.01' or a raw Q.16 int, got %s"
+                        % (name, type(value).__name__))
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError("%s=%r is out of range: %s .. %s" % (name, value, _dec(lo), "" if hi is None else _dec(hi)))
+    return v
+
+
+def q16s(*args):
+    """q16() of each (value, name, lo, hi) in turn: an optimizer's hyperparameters, as a list."""
+    return [q16(*args[i:i + 4]) for i in range(0, len(args), 4)]
+
+
+def _dec(v):
+    # a Q.16 bound as short decimal text: 0.0000153 .. 1
+    s = fixed_str(v, 16, 7)
+    while s[-1] == "0":
+        s = s[:-1]
+    return s[:-1] if s[-1] == "." else s

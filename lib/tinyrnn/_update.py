@@ -2,8 +2,7 @@
 # update steps (mean, clip, decay, Q8.8 refresh), integer only. Their viper twins,
 # same names and signatures, are in _viper_train.py; loaded only where they run.
 # Spec: docs/arithmetic.md, 7 (the update) and 9 (every bound).
-from ._fixed import isqrt
-from .optim import mul16
+from .optim import isqrt, mul16
 
 try:
     from micropython import const

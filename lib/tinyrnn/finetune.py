@@ -11,6 +11,7 @@
 # file's normalisation and labels travel with the model (weights.load keeps them on
 # model.norm / model.labels, weights.save writes them back). Training code: an
 # inference-only program never imports this module.
+import tinyrnn
 from . import weights
 from .train import Trainer
 
@@ -28,7 +29,7 @@ def finetune(path, data, val, epochs, train="head", model=None, batch_size=1, ve
     else:
         weights.load_into(model, path)
     t = Trainer(model, train=train, **options)
-    t._check_fit(data, epochs, batch_size, True, val, None, False, None, None, verbose)
+    tinyrnn._once("_args", "check_fit", t, data, epochs, batch_size, True, val, None, False, None, None, verbose)
     before = t.evaluate(val)
     t.fit(data, epochs, batch_size=batch_size, verbose=verbose)
     after = t.evaluate(val)

@@ -10,9 +10,8 @@
 # 32-bit clean: r16(a * b) of a hyperparameter a <= 65536 and a value |b| < 2^30
 # is one product while |b| <= lim16(a), else mul16 (three 10-bit pieces);
 # every division keeps its numerator below 2^30. A board never makes a long int here.
-from ._fit import check_flag, check_int, q16  # noqa: F401 (also part of this module's API)
-from ._cell import zeros
-from ._fixed import isqrt
+import tinyrnn
+from ._cell import bad_type, zeros
 
 try:
     from micropython import const
@@ -21,6 +20,47 @@ except ImportError:          # CPython: const() is just the value
         return x
 
 ONE16 = const(65536)
+
+
+def __getattr__(name):
+    # Momentum, RMSprop, StepDecay and ExpDecay are _optim.py's, loaded with the first of them a
+    # program imports (and kept: the same classes each time), so that a program training with
+    # SGD or Adam does not keep their code in the heap (1.4 KB on the Cortex-M3, .mpy files).
+    # check_int, check_flag and q16 (the argument checks of training code, part of this
+    # module's API) are _args.py's: code run at construction, loaded for the lookup only.
+    if name in ("Momentum", "RMSprop", "StepDecay", "ExpDecay"):
+        from . import _optim
+        return getattr(_optim, name)
+    return tinyrnn._once("_args", "get", name)
+
+
+def _q16s(*args):
+    # the hyperparameters (value, name, lo, hi), ... as Q.16 ints, checked: _fixed.q16s, loaded
+    # for the call (an optimizer keeps only the code of its steps in the heap)
+    return tinyrnn._once("_fixed", "q16s", *args)
+
+
+def _lr(v, name="lr"):
+    # a learning rate a program may have set (a schedule does): _args.check_int's errors, raised
+    # here (an update refused for a bad lr needs no heap for a module)
+    if type(v) is not int:
+        bad_type(name, "an int", v)
+    if v < 1 or v > ONE16:
+        raise ValueError("%s=%d is out of range 1..65536" % (name, v))
+
+
+def isqrt(n):
+    """floor(sqrt(n)) for an int n >= 0, integer only (Newton's method): _fixed.isqrt's
+    steps, here for the trainer, the optimizers and the update kernels without the rest of
+    _fixed (1.4 KB of heap on the Cortex-M3 with .mpy files)."""
+    if n < 2:
+        return n
+    x = n
+    y = (x + 1) >> 1
+    while y < x:
+        x = y
+        y = (x + n // x) >> 1
+    return x
 
 
 def mul16(a, b):
@@ -62,14 +102,14 @@ class SGD:
     STATE = 0                                   # int32 state arrays of n values that bind() allocates
 
     def __init__(self, lr="0.01"):
-        self.lr = q16(lr, "lr", 1, ONE16)
+        self.lr = _q16s(lr, "lr", 1, ONE16)[0]
         self.k = None                           # the kernels, set by bind()
 
     def bind(self, n, k):
         self.k = k                              # the kernels: bytecode or viper (kernels.py)
 
     def prepare(self):
-        check_int(self.lr, "lr", 1, ONE16)      # a program may have set it (a schedule does)
+        _lr(self.lr)                            # a program may have set it (a schedule does)
 
     def step(self, w, g, n):
         self.prepare()
@@ -77,49 +117,6 @@ class SGD:
 
     def apply(self, w, g, n):
         self.k.sgd_update(w, g, n, self.lr)
-
-
-class Momentum(SGD):
-    """SGD with momentum, as torch.optim.SGD: v = mu * v + g; w -= lr * v"""
-
-    STATE = 1
-
-    def __init__(self, lr="0.01", momentum="0.9"):
-        self.lr = q16(lr, "lr", 1, ONE16)
-        self.k = None                           # the kernels, set by bind()
-        self.mu = q16(momentum, "momentum", 0, ONE16 - 1)
-        self.v = None
-
-    def bind(self, n, k):
-        v = zeros("i", n)                       # Q.16
-        self.k = k
-        self.v = v
-
-    def apply(self, w, g, n):
-        self.k.momentum_update(w, g, self.v, n, self.lr, self.mu)
-
-
-class RMSprop(SGD):
-    """As torch.optim.RMSprop: s = alpha * s + (1 - alpha) * g^2; w -= lr * g / (sqrt(s) + eps).
-
-    The mean square is updated as s += (1 - alpha)(g^2 - s): one product, one rounding."""
-
-    STATE = 1
-
-    def __init__(self, lr="0.01", alpha="0.99", eps="0.000244140625"):
-        self.lr = q16(lr, "lr", 1, ONE16)
-        self.k = None                           # the kernels, set by bind()
-        self.alpha = q16(alpha, "alpha", 0, ONE16 - 1)
-        self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
-        self.s = None
-
-    def bind(self, n, k):
-        s = zeros("i", n)                       # Q.24
-        self.k = k
-        self.s = s
-
-    def apply(self, w, g, n):
-        self.k.rmsprop_update(w, g, self.s, n, self.lr, ONE16 - self.alpha, self.eps)
 
 
 class Adam(SGD):
@@ -133,11 +130,10 @@ class Adam(SGD):
     STATE = 2
 
     def __init__(self, lr="0.001", beta1="0.9", beta2="0.999", eps="0.000244140625"):
-        self.lr = q16(lr, "lr", 1, ONE16)
+        self.lr, self.b1, self.b2, eps = _q16s(lr, "lr", 1, ONE16, beta1, "beta1", 0, ONE16 - 1,
+                                               beta2, "beta2", 0, ONE16 - 1, eps, "eps", 16, ONE16)
         self.k = None                           # the kernels, set by bind()
-        self.b1 = q16(beta1, "beta1", 0, ONE16 - 1)
-        self.b2 = q16(beta2, "beta2", 0, ONE16 - 1)
-        self.eps = q16(eps, "eps", 16, ONE16) >> 4     # Q.12, 1/4096 .. 1.0
+        self.eps = eps >> 4                     # Q.12, 1/4096 .. 1.0
         self.m = None
         self.v = None
         # b^t, and the next step's b1^t, b2^t, a_t, eps_t (set by prepare(), committed by apply()):
@@ -155,7 +151,7 @@ class Adam(SGD):
         self.b2t = ONE16
 
     def prepare(self):
-        check_int(self.lr, "lr", 1, ONE16)
+        _lr(self.lr)
         b1t = mul16(self.b1, self.b1t)
         b2t = mul16(self.b2, self.b2t)
         k1 = ONE16 - b1t                        # 1 - b1^t, Q.16, >= 1
@@ -173,28 +169,3 @@ class Adam(SGD):
         self.k.adam_update(w, g, self.m, self.v, n, self._a, ONE16 - self.b1, ONE16 - self.b2, self._eps)
         self.b1t = self._b1t
         self.b2t = self._b2t
-
-
-class StepDecay:
-    """lr = lr0 * gamma^(epoch // every): multiply by gamma (rounded) at every `every`-th epoch."""
-
-    def __init__(self, every, gamma="0.5"):
-        check_int(every, "every", 1)
-        self.every = every
-        self.gamma = q16(gamma, "gamma", 0, ONE16)
-
-    def lr(self, lr0, epoch):
-        """The learning rate (Q.16) of epoch `epoch` (0, 1, ...) for a starting lr0 (Q.16)."""
-        check_int(lr0, "lr0", 1, ONE16)
-        check_int(epoch, "epoch", 0)
-        lr = lr0
-        for _ in range(epoch // self.every):
-            lr = mul16(self.gamma, lr)
-        return max(lr, 1)
-
-
-class ExpDecay(StepDecay):
-    """lr = lr0 * gamma^epoch."""
-
-    def __init__(self, gamma="0.95"):
-        StepDecay.__init__(self, 1, gamma)

@@ -7,7 +7,7 @@
 
 from array import array
 
-from ._fixed import fixed_str, isqrt, parse_fixed  # noqa: F401 (part of the q88 API)
+import tinyrnn
 
 try:
     from micropython import const
@@ -122,6 +122,24 @@ def to_str(q, digits=4):
     if type(digits) is not int or digits < 0 or digits > _MAX_DIGITS:
         raise ValueError("to_str: digits must be an int in 0..8")
     return fixed_str(q, FRAC_BITS, digits)
+
+
+# The decimal text and the integer square root are _fixed.py's, loaded for the call and dropped
+# after it (tinyrnn._once): a program that imports q88 for to_str keeps 2 KB less in its heap.
+
+def fixed_str(v, frac_bits, digits=4):
+    """Decimal text of v / 2**frac_bits with `digits` places, rounded half away from zero."""
+    return tinyrnn._once("_fixed", "fixed_str", v, frac_bits, digits)
+
+
+def parse_fixed(text, frac_bits, name="text"):
+    """A decimal string to the nearest int v / 2**frac_bits (rounded half up); ValueError naming it."""
+    return tinyrnn._once("_fixed", "parse_fixed", text, frac_bits, name)
+
+
+def isqrt(n):
+    """floor(sqrt(n)) of an int n >= 0, exactly."""
+    return tinyrnn._once("_fixed", "isqrt", n)
 
 
 def from_str(text):

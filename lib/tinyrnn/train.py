@@ -24,11 +24,10 @@
 # 32-bit clean (docs/arithmetic.md, 7): deltas, gradient sums and optimizer
 # state saturate at stated bounds so every intermediate is a small int on a
 # 32-bit board; a training step allocates nothing, whatever the values.
+import tinyrnn
 from . import kernels as _kernels
-from ._cell import SOFTMAX, bad_type, check_q88s, check_seq, zeros
-from ._fit import Loops, check_flag, check_int, q16
-from ._fixed import isqrt
-from .rng import Rng
+from ._cell import SEQS
+from .optim import isqrt
 
 try:
     from micropython import const
@@ -41,11 +40,16 @@ _G = const(536870911)        # gradient sums, clip bounds and the loss sum satur
 _ERR = const(32767)          # an output error counts at most this much in the loss figure
 
 
+# What a training step does not run is not kept in the heap (a board loading .mpy files holds
+# the bytecode of every module it imported): Trainer(...)'s argument checks are _args.py's, its
+# budget and buffers _budget.py's, each loaded for the call and dropped again; fit(), epochs()
+# and evaluate() are _fit.py's, loaded for the call and dropped when it returns (tinyrnn._once).
+
 def _kernels_for(kind):
     # The training kernels of a `kind` model; where its set does not load (a module missing, or
     # no heap block for its code: a board's C training module is one 7 KB block), the next set
     # that does, or MemoryError in the budget's words, never the bare one of an import
-    # (_budget.kernels: loaded only then, and dropped again).
+    # (_nomem.kernels: loaded only then, and dropped again).
     try:
         if kind == "c":
             from . import _c_train as k
@@ -58,11 +62,14 @@ def _kernels_for(kind):
         err = e
     k = "Trainer needs the code of its training kernels in the heap: none fits"
     try:
-        from . import _budget as b
+        from . import _nomem as b
         k = b.kernels(kind, err)         # a module, or the error to raise
-    except Exception:                    # no heap even for _budget or the text (or _drop_budget's case)
+    except Exception:                    # no heap even for _nomem or the text (or _drop's case)
         pass
-    _drop_budget()
+    try:
+        _drop("_nomem")
+    except MemoryError:                  # no heap for the drop either: the error below says why
+        pass
     if type(k) is str:
         raise MemoryError(k)
     if isinstance(k, Exception):
@@ -70,35 +77,42 @@ def _kernels_for(kind):
     return k
 
 
-def _drop_budget():
-    # _budget unloaded, and its name taken out of sys.modules where an import that ran out of heap
+_NEEDS = "Trainer needs %s.py's code in the heap: gc.collect() earlier, build the trainer before other large buffers"
+
+
+def _call(module, key, *args):
+    # key(*args) from tinyrnn.<module>, code a trainer's construction runs once (_args.trainer,
+    # _budget.init): loaded for the call and dropped after it unless something had loaded it
+    # before (tinyrnn._once), and where its code finds no heap block, MemoryError in the budget's
+    # words, not the bare one of an import
+    import sys
+    full = "tinyrnn." + module
+    had = full in sys.modules
+    try:
+        __import__(full)
+        f = getattr(sys.modules[full], key)
+    except ImportError:
+        raise
+    except Exception:        # MemoryError, or a NameError (a name bound to nothing: _drop)
+        _drop(module)
+        raise MemoryError(_NEEDS % module)
+    try:
+        return f(*args)
+    finally:
+        if not had and sys.platform != "webassembly":    # (tinyrnn._once's reason)
+            _drop(module)
+
+
+def _drop(name):
+    # a module unloaded, and its name taken out of sys.modules where an import that ran out of heap
     # left it there bound to nothing (MicroPython 1.28's mp_obj_new_module), which the next import
     # would hand back (a NameError at the first use)
     import sys
-    from . import _unload
-    _unload("_budget")
-    sys.modules.pop("tinyrnn._budget", None)
+    tinyrnn._unload(name)
+    sys.modules.pop("tinyrnn." + name, None)
 
 
-def _budget(model, opt, steps, train):
-    # train= parsed and the budget checked (_budget.py): code run once per trainer, loaded for
-    # it, then dropped again, so a training program does not keep it in RAM. Returns
-    # (lo, hi, p0, n, above): _budget.split
-    try:
-        from . import _budget as b
-        check = b.check
-    except ImportError:
-        raise
-    except Exception:        # MemoryError, or a NameError (_drop_budget)
-        _drop_budget()
-        raise MemoryError("Trainer needs _budget.py's code in the heap")
-    try:
-        return check(model, opt, steps, train)
-    finally:
-        _drop_budget()
-
-
-class Trainer(Loops):
+class Trainer:
     """Trains a Model by BPTT. loss: "mse" or "ce" (softmax head + cross-entropy).
     targets: "all" (a target every step) or "last" (one target, for the last step).
     window: None (full BPTT) or k (truncated: gradients stop every k steps, state carries).
@@ -118,114 +132,59 @@ class Trainer(Loops):
     def __init__(self, model, loss="mse", optimizer=None, targets="all", window=None,
                  max_steps=32, stateful=False, clip_value=None, clip_norm=None,
                  weight_decay=None, seed=1, train="all"):
-        # a Model by what it is (its class is not imported: training code costs no more heap than it must)
-        if type(model).__name__ != "Model" or not hasattr(model, "layers"):
-            bad_type("model", "a tinyrnn Model", model)
-        if loss not in ("mse", "ce"):
-            raise ValueError("loss must be 'mse' or 'ce', got %r" % (loss,))
-        if targets not in ("all", "last"):
-            raise ValueError("targets must be 'all' or 'last', got %r" % (targets,))
-        last = model.layers[-1]
-        softmax_out = last.__class__.__name__ == "Dense" and last.act == SOFTMAX
-        if loss == "ce" and not softmax_out:
-            raise ValueError("loss 'ce' (softmax cross-entropy) needs a softmax head; this model's output is not softmax")
-        if loss == "mse" and softmax_out:
-            raise ValueError("loss 'mse' on a softmax head: use loss='ce' for classification")
-        for layer in model.layers[:-1]:
-            if layer.__class__.__name__ == "Dense" and layer.act == SOFTMAX:
-                raise ValueError("softmax is only trainable as the output layer")
-        if optimizer is not None and (isinstance(optimizer, type) or not hasattr(optimizer, "bind")):
-            bad_type("optimizer", "SGD, Momentum, RMSprop or Adam", optimizer)
-        if window is not None:
-            check_int(window, "window", 1)
-        check_int(max_steps, "max_steps", 1)
-        check_flag(stateful, "stateful")
-        if type(seed) is not int:
-            bad_type("seed", "an int", seed)
-        cv = None if clip_value is None else q16(clip_value, "clip_value", 1, _G)
-        cn = None if clip_norm is None else q16(clip_norm, "clip_norm", 1, _G)
-        wd = None if weight_decay is None else q16(weight_decay, "weight_decay", 0, 65536)
-        if optimizer is None:
-            from .optim import SGD       # (the optimizers load with the first trainer that needs one)
-            optimizer = SGD()
-        opt = optimizer
-        # the code first (the kernels, the cross-entropy table: a frozen or ROMFS library takes
-        # no heap for it), then the budget of the buffers, checked before any is allocated
-        # the model's kind, or the next whose training module loads (c, viper, bytecode: the same
-        # integers); MemoryError in the budget's words where none fits: nothing has changed yet
-        k = _kernels_for(model.kernels)
-        if loss == "ce":                 # the cross-entropy table is loaded only by a CE trainer
-            from ._tables_train import NEG_LN
-        # the trained layers lo..hi-1, their parameters' start p0 and count n in model.params,
-        # the largest frozen layer above them (its scratch gradients)
-        lo, hi, p0, n, above = _budget(model, opt, window if window is not None else max_steps, train)
-        self.model = model
-        if loss == "ce":
-            self.loss = loss
-            self._neg_ln = NEG_LN
-        if targets != "all":
-            self.targets = targets
-        if window is not None:
-            self.window = window
-        self.steps = window if window is not None else max_steps
-        if stateful:
-            self.stateful = True
-        if cv is not None:
-            self.clip_value = cv
-        if cn is not None:
-            self.clip_norm = cn
-        if wd:
-            self.weight_decay = wd
-        self.opt = opt
-        self.rng = Rng(seed)
-        # every attribute a step or an update assigns exists from here on: assigning a new
-        # one later grows the instance dict (an allocation: MemoryError under heap_lock)
-        self.clipped = False     # whether the last clip-by-norm update rescaled the gradients
-        self.n_targets = 0       # target steps accumulated since the last update
-        self._loss = [0, 0]      # the loss figure's sum and count since take_loss()
-        layers = model.layers
-        self.k = k
-        self.master = zeros("i", n)
-        self.grad = zeros("i", n)
-        self._bfast = bytearray(len(layers))      # per layer: backward.fits_cols bits
-        gv = memoryview(self.grad)
-        sv = memoryview(zeros("i", above)) if above else None
-        # per layer: (kind, n_in, width of h, state width, work width, grads view, cache offset,
-        # its delta); below the lowest trained layer: no grads view (backward stops), offset -1
-        self._plan = []
-        at = 0
-        off = 0
-        widest = 1
-        dwork = 1
-        for l in range(len(layers)):
-            layer = layers[l]
-            kind = layer.__class__.__name__
-            I = layer.n_in
-            H = layer.n_hid
-            S = len(layer.h)
-            W = 0 if kind == "Dense" else layer.WORK * H
-            if l < lo:
-                self._plan.append((layer, kind, I, H, S, W, None, -1, None))
-                continue
-            n_p = len(layer.p)
-            self._plan.append((layer, kind, I, H, S, W, gv[at:at + n_p] if l < hi else sv[:n_p], off,
-                               zeros("i", S) if W else None))
-            at += n_p                # (past hi: no trained layer comes after)
-            off += I + 2 * S + W
-            widest = max(widest, I, S)
-            dwork = max(dwork, W, H)
-        self._stride = off
-        self.cache = zeros("h", off * self.steps)
-        # the deltas passed down and up, two work rows, the input step (copied: kernels take
-        # buffers) and the trained weights in model.params (what the master weights mirror): one
-        # attribute, so the instance dict stays at 23 slots whatever the options
-        self._bufs = (zeros("i", widest), zeros("i", widest), zeros("i", dwork), zeros("i", dwork),
-                      zeros("h", model.n_inputs),
-                      model.params if n == model.n_params else memoryview(model.params)[p0:p0 + n])
-        # last, the only changes outside this trainer: the optimizer's state (bind allocates
-        # all of it before it keeps any), then the model's bounds (sync_from_model)
-        opt.bind(n, k)
-        self.sync_from_model()
+        # A collection first on a board (what the program left as garbage would split the blocks
+        # the trainer's code and buffers need: a GRU 2-8-1 trainer failed to allocate 1,188 bytes
+        # with 26 KB free). Then every argument checked (_args.trainer: loaded for it, then
+        # dropped); the budget of the buffers (_budget.fits), before any code loads: native code
+        # (the C and viper kernels) stays in a board's heap for good once loaded (MicroPython
+        # keeps a root pointer to it), so a trainer that cannot fit must say so first; the
+        # kernels: the model's kind, or the next whose training module loads (c, viper,
+        # bytecode: the same integers), MemoryError in the budget's words where none fits; the
+        # cross-entropy table; the budget again with the code in place, then the buffers
+        # (_budget.init). Where it fails, what it loaded is dropped again: the heap as it was.
+        import gc
+        import sys
+        if hasattr(gc, "mem_free"):       # (CPython: no fixed heap to keep whole)
+            gc.collect()
+        had = list(sys.modules)
+        try:
+            cv, cn, wd = _call("_args", "trainer", model, loss, optimizer, targets, window, max_steps,
+                               stateful, clip_value, clip_norm, weight_decay, seed)
+            if optimizer is None:
+                from .optim import SGD   # (the optimizers load with the first trainer that needs one)
+                optimizer = SGD()
+            _call("_budget", "fits", model, optimizer, window if window is not None else max_steps, train)
+            k = _kernels_for(model.kernels)
+            neg_ln = None
+            if loss == "ce":             # the cross-entropy table is loaded only by a CE trainer
+                try:
+                    from ._tables_train import NEG_LN as neg_ln
+                except MemoryError:
+                    raise MemoryError(_NEEDS % "_tables_train")
+            _call("_budget", "init", self, model, loss, optimizer, targets, window, max_steps, stateful, cv, cn,
+                  wd, seed, train, k, neg_ln)
+        except BaseException:
+            k = None
+            for m in list(sys.modules):
+                if m not in had and m[:8] == "tinyrnn.":
+                    _drop(m[8:])
+            raise
+
+    # ---- the loops over a dataset: _fit.py, loaded for the call ------------
+    def fit(self, dataset, epochs, *args, **kw):
+        """Train for `epochs` over dataset [(xs, ys), ...] in mini-batches whose gradients
+        are averaged before one update (_fit.fit: batch_size=1, shuffle=True, val=None,
+        patience=None, restore_best=False, schedule=None, callback=None, verbose=True).
+        Returns [(loss, val_loss)] per epoch, Q8.8 ints."""
+        return tinyrnn._once("_fit", "fit", self, dataset, epochs, args, kw)
+
+    def epochs(self, dataset, epochs, *args, **kw):
+        """fit() as a generator of (epoch, loss, val_loss), one per epoch (_fit.epochs)."""
+        return tinyrnn._once("_fit", "epochs", self, dataset, epochs, args, kw)
+
+    def evaluate(self, dataset):
+        """Mean loss (Q8.8) over a dataset, no gradients kept."""
+        return tinyrnn._once("_fit", "evaluate", self, dataset)
 
     @property
     def kernels(self):
@@ -260,29 +219,33 @@ class Trainer(Loops):
     # ---- checks: every problem is reported before any weight changes -------
     def check(self, xs, ys):
         """Raise ValueError/TypeError naming what is wrong with one (xs, ys) pair."""
-        check_seq(xs, "xs")
-        T = len(xs)
-        if T == 0:
-            raise ValueError("xs is empty: a sequence needs at least one step")
-        if self.window is None and T > self.steps:
-            raise ValueError("xs has %d steps, the trainer's cache holds max_steps=%d" % (T, self.steps))
-        self.model.check_inputs(xs)
-        if self.targets == "last":
-            self._check_target(ys, "ys")
-            return
-        check_seq(ys, "ys")
-        if len(ys) != T:
-            raise ValueError("sequence lengths differ: xs has %d steps, ys has %d" % (T, len(ys)))
-        for t in range(T):
-            self._check_target(ys[t], "ys", t)
+        # what is right passes here, allocating nothing; anything wrong is named by _args.check
+        # (the same checks in the same order, with the messages: loaded only then)
+        T = len(xs) if isinstance(xs, SEQS) else 0
+        if T and (self.window is not None or T <= self.steps):
+            self.model.check_inputs(xs)
+            if self.targets == "last":
+                if self._target_ok(ys):
+                    return
+            elif isinstance(ys, SEQS) and len(ys) == T:
+                t = 0
+                while t < T and self._target_ok(ys[t]):
+                    t += 1
+                if t == T:
+                    return
+        tinyrnn._once("_args", "check", self, xs, ys)
 
-    def _check_target(self, y, name, t=-1):
+    def _target_ok(self, y):
         O = self.model.n_outputs
-        if self.loss != "ce":
-            check_q88s(y, name, O, t)
-        elif type(y) is not int or y < 0 or y >= O:
-            raise (TypeError if type(y) is not int else ValueError)(
-                "%s=%r: a class target must be an int in 0..%d" % (name if t < 0 else "ys[%d]" % t, y, O - 1))
+        if self.loss == "ce":
+            return type(y) is int and 0 <= y < O
+        if not isinstance(y, SEQS) or len(y) != O:
+            return False
+        for j in range(O):
+            q = y[j]
+            if type(q) is not int or q < -32768 or q > 32767:
+                return False
+        return True
 
     # ---- one sequence: forward with cache, backward, accumulate -----------
     def accumulate(self, xs, ys, check=True):

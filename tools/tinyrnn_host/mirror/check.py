@@ -3,7 +3,7 @@
 What the board and the mirror share as a concept is checked by the board's own code,
 imported under CPython (the only lib/ code the mirror runs, and none of it computes):
 the model description by lib/tinyrnn/model.parse, ints, flags and hyperparameters by
-lib/tinyrnn/optim.check_int / check_flag / q16. Arrays are checked here: the board takes
+lib/tinyrnn/_args.check_int / check_flag / q16. Arrays are checked here: the board takes
 one step of ints at a time, the mirror whole batches, so the mirror's names carry one
 more index (the board's ``step: x[1]`` is the mirror's ``step: x[0][1]`` for row 0).
 
@@ -34,11 +34,11 @@ def parse(desc):
 
 
 def check_int(v, name, lo, hi=None):
-    board("tinyrnn.optim").check_int(v, name, lo, hi)
+    board("tinyrnn._args").check_int(v, name, lo, hi)
 
 
 def check_flag(v, name):
-    board("tinyrnn.optim").check_flag(v, name)
+    board("tinyrnn._args").check_flag(v, name)
 
 
 def bad_type(name, want, v):

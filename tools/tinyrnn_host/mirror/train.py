@@ -97,7 +97,7 @@ class Trainer:
         check_flag(stateful, "stateful")
         if type(seed) is not int:
             bad_type("seed", "an int", seed)
-        q16 = board("tinyrnn.optim").q16
+        q16 = board("tinyrnn._fixed").q16
         for v, name, lo, hi in ((clip_value, "clip_value", 1, G), (clip_norm, "clip_norm", 1, G),
                                 (weight_decay, "weight_decay", 0, 65536)):
             if v is not None:
@@ -151,13 +151,13 @@ class Trainer:
     def _check_data(self, data, name):
         """A dataset: a non-empty list or tuple of (xs, ys) pairs, or an object with len() and [i];
         the board's own check, each pair checked by this trainer's check()."""
-        board("tinyrnn.train").Trainer._check_data(self, data, name)
+        board("tinyrnn._args").check_data(self, data, name)
 
     def _check_fit(self, dataset, epochs, batch_size, shuffle, val, patience, restore_best, schedule,
                    callback, verbose):
         # the board's own check of fit()'s arguments (it calls this trainer's _check_data)
-        board("tinyrnn.train").Trainer._check_fit(self, dataset, epochs, batch_size, shuffle, val, patience,
-                                                  restore_best, schedule, callback, verbose)
+        board("tinyrnn._args").check_fit(self, dataset, epochs, batch_size, shuffle, val, patience,
+                                           restore_best, schedule, callback, verbose)
 
     # ---- one batch of equal-length sequences -----------------------------
     def accumulate(self, xs, ys):

@@ -125,9 +125,8 @@ def replay_training():
 
 def main(port=None, heap=131072, runtime="wasm"):
     """`tinyrnn demo`: on the board at `port`, or a virtual board with `heap` bytes (runtime
-    'wasm', or 'qemu': the Cortex-M3 firmware under QEMU, heap None: qemu.LARGE_HEAP: the demo's
-    board program, with the weights module, its data as lists and the C kernels' native code as
-    .mpy in the heap, does not fit 64 KB (measured: MemoryError loading the model's kernels); exit code."""
+    'wasm', or 'qemu': the Cortex-M3 firmware under QEMU, heap None: its 64 KB, a stock board's,
+    with the library as .mpy files in /lib as a deploy leaves them); exit code."""
     build = paths.build_dir() / "demo"
     if port:
         try:
@@ -140,9 +139,9 @@ def main(port=None, heap=131072, runtime="wasm"):
         return 0
     if runtime == "qemu":
         from ..board import qemu
-        heap = heap or qemu.LARGE_HEAP
+        heap = heap or qemu.DEFAULT_HEAP
         say("1/5", "starting the Cortex-M3 board (MicroPython v1.28.0 firmware under qemu-system-arm, "
-                   "%d-byte heap)" % heap)
+                   "%d-byte heap%s)" % (heap, ": a stock 64 KB board's" if heap == 65536 else ""))
         with qemu.QemuBoard(heap, time_limit=900, announce=print) as port:
             print("    port %s; firmware %s; littlefs on its RAM disk" % (port, paths.shown(qemu.firmware(heap))))
             run(port, build)
