@@ -17,6 +17,7 @@
 # WebAssembly VM's heap grows when full (nothing to fill) and it has no C kernels: nothing to
 # run there. Models: test_kernels_nomem.py.
 # unix-heap: c 98304, viper 98304, bytecode 98304
+import gc
 import sys
 from binascii import crc32
 
