@@ -18,6 +18,7 @@ import test_budget as tb
 
 pytestmark = pytest.mark.slow
 HEAP = 32768
+PEAK_SLACK = 128         # bytes a program's peak moves between two builds of the same firmware (see below)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def trains_tiny(board, heap, library):
     row = [r for r in rf.table("peak heap in use") if r["library"] == library and r["heap"] == "%d KB" % (heap // 1024)]
     assert len(row) == 1, row
     said = row[0]
-    assert rf.number(said["peak heap in use"].split()[0]) == max(used), (said, out)
+    assert abs(rf.number(said["peak heap in use"].split()[0]) - max(used)) <= PEAK_SLACK, (said, out)
     assert rf.number(said["`from tinyrnn.train import Trainer`"].split()[0]) == cost, said
     assert said["GRU 2-8-1 Adam training"] == "runs, loss %d -> %d" % (losses[0], losses[-1]), said
     return cost
@@ -91,6 +92,11 @@ def test_the_readme_figures_table_on_the_32_bit_board(mode):
     with memory.Session(65536, mode) as s:
         got = memory.column(s, ["import Model", "import Trainer", "GRU 2-8-1 Adam", "GRU 8-32-4 Adam"])
         for row, v in got.items():
-            assert said[memory.label(row)] == memory.cell(v), (row, v)
+            if isinstance(v, tuple) and v[0] == "runs":
+                # a program's peak moves by a few blocks between two builds of the same firmware
+                # (measured: 45,344 and 45,440 as .mpy, 19,696 and 19,744 frozen): within PEAK_SLACK
+                assert abs(rf.number(said[memory.label(row)]) - v[1]) <= PEAK_SLACK, (row, v)
+            else:
+                assert said[memory.label(row)] == memory.cell(v), (row, v)
         h = int(said[memory.label("largest GRU")])
         assert memory.trains(s, "gru", h) and not memory.trains(s, "gru", h + 1), h

@@ -186,8 +186,11 @@ def interrupt_mpremote(b, *args, after=1.0, ready=None):
     (ready: bytes) once its output shows them, i.e. the command is running on the board (on a
     loaded machine mpremote may take longer than `after` to get there); returns (seconds it
     took to exit after the signal, its output)."""
+    # SIGINT as a terminal gives it: a shell runs a background job (`make test &`, a CI runner's)
+    # with SIGINT ignored, children inherit that, and a Python started so keeps ignoring it
     proc = subprocess.Popen([mpremote_path(), "connect", b.port, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, cwd=b.fs_dir.parent)
+                            stderr=subprocess.STDOUT, cwd=b.fs_dir.parent,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     head = b""
     if ready is not None:
         end = time.monotonic() + 60
